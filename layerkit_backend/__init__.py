@@ -1,0 +1,26 @@
+"""layerkit_backend: symbolic tensors, compiled functions, shared state and symbolic gradients.
+
+Theano 1.0's API with ``theano`` replaced by ``layerkit_backend``::
+
+    import layerkit_backend
+    import layerkit_backend.tensor as T
+    x = T.dmatrix('x')
+    f = layerkit_backend.function([x], T.tanh(x).sum())
+"""
+from . import config as _config_module
+from .config import config
+from . import tensor
+from .compile import (FAST_COMPILE, FAST_RUN, Function, In, Mode, NanGuardMode, Out, SharedVariable, function,
+                      shared)
+from .graph import clone_replace
+from .graph.basic import Apply, Constant, Variable
+from . import gradient, printing
+from .gradient import Lop, Rop, grad
+from .graph import traversal as _traversal
+
+clone = clone_replace  # theano.clone(output, replace=...) is clone_replace
+
+__version__ = "0.1.0"
+__all__ = ["config", "tensor", "function", "Function", "shared", "SharedVariable", "In", "Out", "Mode",
+           "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "grad", "Lop", "Rop", "gradient", "printing", "clone",
+           "clone_replace", "Variable", "Constant", "Apply"]

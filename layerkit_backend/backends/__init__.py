@@ -1,0 +1,70 @@
+"""Array modules the compiled code runs on: NumPy on the CPU, CuPy on NVIDIA GPUs.
+
+Ops never import numpy to compute: they receive ``xp``, a namespace holding the array module's functions plus the
+few helpers whose spelling differs between NumPy and CuPy (``scatter_add``, ``erf``, ``to_host``). So every op runs
+on every backend, and a backend is one small module.
+"""
+import types
+
+import numpy as np
+
+from ..config import config
+
+__all__ = ["array_module_of", "get_xp", "numpy_xp"]
+
+
+def _erf(x, out=None):
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - SciPy is present wherever the tests run
+        erf = _erf_without_scipy
+    return erf(x) if out is None else erf(x, out=out)
+
+
+def _erf_without_scipy(x, out=None):
+    # Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7 (fine for float32, coarse for float64).
+    x64 = np.asarray(x, dtype=np.float64)
+    a = np.abs(x64)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    result = (np.sign(x64) * (1.0 - poly * np.exp(-a * a))).astype(np.asarray(x).dtype, copy=False)
+    if out is not None:
+        out[...] = result
+        return out
+    return result
+
+
+def _make_numpy_xp():
+    ns = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+    ns.name = "numpy"
+    ns.is_gpu = False
+    ns.scatter_add = np.add.at
+    ns.erf = _erf
+    ns.to_host = lambda a: a
+    ns.from_host = np.asarray
+    return ns
+
+
+numpy_xp = _make_numpy_xp()
+_XPS = {"cpu": numpy_xp}
+
+
+def get_xp(device=None):
+    """The array namespace for ``device`` (default ``config.device``): numpy's, or CuPy's for 'cuda'."""
+    device = device or config.device
+    if device not in _XPS:
+        if device != "cuda":
+            raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+        from .cupy_backend import make_cupy_xp
+
+        _XPS["cuda"] = make_cupy_xp()
+    return _XPS[device]
+
+
+def array_module_of(value):
+    """numpy, or cupy when ``value`` is a CuPy array."""
+    if type(value).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np

@@ -1,0 +1,319 @@
+"""``function``: from symbolic inputs and outputs to a fast Python callable.
+
+The path (see docs/architecture.md): normalise inputs/outputs/updates/givens -> clone the graph into a
+FunctionGraph -> rewrite it (compile/mode.py picks the phases) -> link it into generated source (linker.py).
+"""
+import warnings
+from collections import OrderedDict
+
+from ..backends import get_xp
+from ..config import config
+from ..graph.basic import Constant, Variable
+from ..graph.fgraph import FunctionGraph
+from ..graph.traversal import ancestors, clone_replace, graph_inputs
+from ..rewrite.engine import rewrite_graph
+from ..tensor.variable import as_tensor_variable
+from .io import In, Out
+from .linker import link
+from .mode import get_mode
+from .sharedvalue import SharedVariable
+
+__all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
+
+
+class MissingInputError(ValueError):
+    """An output depends on a symbolic input that was not listed in ``function``'s inputs."""
+
+
+class UnusedInputError(ValueError):
+    """An input listed in ``function``'s inputs is not needed to compute any output."""
+
+
+class _InputSpec:
+    """Everything the call path needs about one input: name, default, and how to convert a value."""
+
+    def __init__(self, inp, allow_downcast):
+        self.variable, self.name = inp.variable, inp.name
+        self.has_default, self.default = inp.has_default, inp.value
+        self.strict = inp.strict
+        self.allow_downcast = inp.allow_downcast if inp.allow_downcast is not None else allow_downcast
+        if self.has_default:
+            self.default = self.variable.type.filter(inp.value, name=self.name, allow_downcast=True)
+
+    def make_filter(self, xp):
+        t, name, down, strict = self.variable.type, self.name or str(self.variable), bool(self.allow_downcast), \
+            self.strict
+
+        def filter_input(value):
+            arr = t.filter(value, name=name, allow_downcast=down, strict=strict)
+            return arr if isinstance(arr, xp.ndarray) else xp.asarray(arr)
+
+        return filter_input
+
+
+class FunctionMaker:
+    """What a compiled function was made from: ``fgraph`` (rewritten), ``inputs`` (In), ``mode``."""
+
+    def __init__(self, fgraph, inputs, outputs, mode):
+        self.fgraph, self.inputs, self.outputs, self.mode = fgraph, inputs, outputs, mode
+
+
+class Function:
+    """A compiled function. Call it with values for its inputs (positionally or by name).
+
+    Attributes: ``source`` (the generated Python), ``maker.fgraph`` (the rewritten graph), ``name``.
+    """
+
+    def __init__(self, maker, specs, n_inputs, output_borrow, update_shared, shared_vars, output_format, name,
+                 xp, nan_guard, swap=None):
+        self.maker, self.name = maker, name
+        self._specs, self._n_inputs = specs, n_inputs
+        self._output_borrow, self._update_shared = output_borrow, update_shared
+        self._shared_vars, self._output_format = shared_vars, output_format
+        self._xp, self._nan_guard = xp, nan_guard
+        swap = swap or {}
+        self._shared_containers = [swap.get(s, s).container for s in shared_vars]
+        update_containers = [swap.get(s, s).container for s in update_shared]
+        self._fn, self.source, self._namespace, self._order = link(
+            maker.fgraph, n_inputs, specs, output_borrow, update_containers, self._shared_containers, xp,
+            output_format, nan_guard)
+        self._by_name = {}
+        for k, spec in enumerate(specs):
+            if spec.name is not None:
+                self._by_name.setdefault(spec.name, k)
+        self.trust_input = False
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self._n_inputs:
+            args = self._bind(args, kwargs)
+        try:
+            return self._fn(*args)
+        except Exception as err:  # find the failing node and say where it came from
+            raise self._explain(err, args) from err
+
+    def _bind(self, args, kwargs):
+        if len(args) > self._n_inputs:
+            raise TypeError(f"{self._label()}: expected at most {self._n_inputs} arguments, received {len(args)}")
+        values = list(args) + [_MISSING] * (self._n_inputs - len(args))
+        for key, value in kwargs.items():
+            k = self._by_name.get(key)
+            if k is None:
+                raise TypeError(f"{self._label()}: unknown keyword argument {key!r}; inputs are "
+                                f"{[s.name for s in self._specs]}")
+            if values[k] is not _MISSING:
+                raise TypeError(f"{self._label()}: input {key!r} given both by position and by keyword")
+            values[k] = value
+        for k, v in enumerate(values):
+            if v is _MISSING:
+                spec = self._specs[k]
+                if not spec.has_default:
+                    raise TypeError(f"{self._label()}: missing a value for input {k} "
+                                    f"({spec.name or spec.variable})")
+                values[k] = spec.default
+        return values
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "compiled function"
+
+    def _explain(self, err, args):
+        from .errors import explain_failure
+
+        return explain_failure(self, err, args)
+
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
+        """A copy of this function; ``swap={old_shared: new_shared}`` makes it read and update other shared
+        variables (of the same types)."""
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if old.type != new.type:
+                raise TypeError(f"copy(swap=): {new} of type {new.type} cannot replace {old} of type {old.type}")
+        maker = self.maker
+        update_shared = [] if delete_updates else self._update_shared
+        fgraph = maker.fgraph
+        if delete_updates and self._update_shared:
+            n_keep = len(fgraph.outputs) - len(self._update_shared)
+            fgraph = FunctionGraph(fgraph.inputs, fgraph.outputs[:n_keep], clone=True)
+            maker = FunctionMaker(fgraph, maker.inputs, maker.outputs, maker.mode)
+        return Function(maker, self._specs, self._n_inputs, self._output_borrow, update_shared, self._shared_vars,
+                        self._output_format, name or self.name, self._xp, self._nan_guard, swap)
+
+    def free(self):
+        """Theano compatibility: compiled functions keep no buffers between calls, so nothing to free."""
+
+    @property
+    def inputs(self):
+        return self.maker.inputs
+
+    def __repr__(self):
+        return f"<Function {self.name or ''} of {self._n_inputs} inputs>"
+
+
+_MISSING = object()
+
+
+def _as_in(x):
+    if isinstance(x, In):
+        return x
+    if isinstance(x, SharedVariable):
+        raise TypeError(f"function: shared variable {x} cannot be an explicit input (it is used implicitly; "
+                        f"use givens= to replace it)")
+    if not isinstance(x, Variable):
+        raise TypeError(f"function: inputs must be symbolic variables, received {type(x).__name__} {x!r}")
+    if isinstance(x, Constant):
+        raise TypeError(f"function: input {x} is a constant; inputs must be symbolic variables")
+    if x.owner is not None:
+        raise TypeError(f"function: input {x} is computed by {x.owner.op}; inputs must be graph leaves "
+                        f"(use givens= to substitute a value for an intermediate)")
+    return In(x)
+
+
+def _normalise_outputs(outputs):
+    if outputs is None:
+        return [], "none"
+    if isinstance(outputs, dict):
+        keys = list(outputs)
+        return [outputs[k] for k in keys], tuple(keys)
+    if isinstance(outputs, (list, tuple)):
+        return list(outputs), "list"
+    return [outputs], "single"
+
+
+def _normalise_updates(updates):
+    if updates is None:
+        return []
+    if isinstance(updates, dict):
+        if not isinstance(updates, OrderedDict) and len(updates) > 1 and type(updates) is not dict:
+            warnings.warn("updates given as an unordered mapping", stacklevel=3)
+        return list(updates.items())
+    return [tuple(u) for u in updates]
+
+
+def _check_update(shared_var, value):
+    if not isinstance(shared_var, SharedVariable):
+        raise TypeError(f"updates: {shared_var} is not a shared variable; only shared variables can be updated")
+    value = as_tensor_variable(value)
+    st, vt = shared_var.type, value.type
+    if st.dtype != vt.dtype:
+        raise TypeError(f"updates: new value for shared variable {shared_var.name or shared_var} has dtype "
+                        f"{vt.dtype}, expected {st.dtype} (cast it, e.g. new_value.astype('{st.dtype}'))")
+    if st.ndim != vt.ndim:
+        raise TypeError(f"updates: new value for shared variable {shared_var.name or shared_var} has {vt.ndim} "
+                        f"dimensions, expected {st.ndim}")
+    for d, (s, v) in enumerate(zip(st.shape, vt.shape)):
+        if s is not None and v is not None and s != v:
+            raise ValueError(f"updates: new value for {shared_var.name or shared_var} has size {v} in dimension "
+                             f"{d}, expected {s}")
+    return value
+
+
+def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
+             accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
+             on_unused_input=None, trust_input=False):
+    """Compile a callable computing ``outputs`` from ``inputs``, then applying ``updates`` to shared variables.
+
+    Args:
+        inputs: a list of Variables or ``In`` instances.
+        outputs: a Variable, a list of them, or a dict (the call returns the same structure).
+        updates: pairs or a dict ``{shared: new_value_expression}``; applied together after all outputs are
+            computed, and not at all if the call raises.
+        givens: pairs or a dict ``{variable: replacement}`` substituted in the graph before compiling.
+        mode: 'FAST_RUN', 'FAST_COMPILE' (no rewrites), or a ``Mode``.
+        on_unused_input: 'raise' (default), 'warn' or 'ignore'.
+        allow_input_downcast: accept inputs whose dtype would lose precision (e.g. float64 for float32).
+        no_default_updates: True, or a list of shared variables whose ``default_update`` is not applied.
+
+    Example:
+        >>> import layerkit_backend as lb, layerkit_backend.tensor as T
+        >>> x = T.dvector('x')
+        >>> acc = lb.shared(0.0, name='acc')
+        >>> f = lb.function([x], x.sum(), updates=[(acc, acc + x.sum().astype(acc.dtype))])
+        >>> float(f([1.0, 2.0]))
+        3.0
+    """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"function: inputs must be a list, received {type(inputs).__name__}")
+    ins = [_as_in(x) for x in inputs]
+    seen = set()
+    for i in ins:
+        if i.variable in seen:
+            raise ValueError(f"function: input {i.variable} is listed twice")
+        seen.add(i.variable)
+    out_list, output_format = _normalise_outputs(outputs)
+    output_borrow = []
+    out_vars = []
+    for o in out_list:
+        if isinstance(o, Out):
+            output_borrow.append(o.borrow)
+            o = o.variable
+        else:
+            output_borrow.append(False)
+        if not isinstance(o, Variable):
+            o = as_tensor_variable(o)
+        out_vars.append(o)
+    update_pairs = [(s, _check_update(s, v)) for s, v in _normalise_updates(updates)]
+    updated = [s for s, _ in update_pairs]
+    if len(set(updated)) != len(updated):
+        dup = next(s for s in updated if updated.count(s) > 1)
+        raise ValueError(f"function: shared variable {dup} is updated twice")
+    in_vars = [i.variable for i in ins]
+    given_pairs = list(givens.items()) if isinstance(givens, dict) else [tuple(g) for g in givens or []]
+    given_pairs = [(k, as_tensor_variable(v) if not isinstance(v, Variable) else v) for k, v in given_pairs]
+    for k, v in given_pairs:
+        if k.type.ndim != v.type.ndim or getattr(k.type, "dtype", None) != getattr(v.type, "dtype", None):
+            raise TypeError(f"givens: {v} of type {v.type} cannot replace {k} of type {k.type}")
+
+    def apply_givens(vs):
+        return clone_replace(vs, dict(given_pairs)) if given_pairs else vs
+
+    out_vars = apply_givens(out_vars)
+    update_values = apply_givens([v for _, v in update_pairs])
+
+    # Default updates (e.g. random streams' state) of shared variables the graph reads.
+    if no_default_updates is not True:
+        skip = set(no_default_updates or ()) | set(updated)
+        changed = True
+        while changed:
+            changed = False
+            for v in ancestors(out_vars + update_values):
+                if isinstance(v, SharedVariable) and v not in skip and v.default_update is not None:
+                    skip.add(v)
+                    updated.append(v)
+                    update_values.append(apply_givens([_check_update(v, v.default_update)])[0])
+                    changed = True
+
+    all_outputs = out_vars + update_values
+    shared_vars = []
+    for v in graph_inputs(all_outputs):
+        if isinstance(v, SharedVariable) and v not in in_vars and v not in shared_vars:
+            shared_vars.append(v)
+        elif not isinstance(v, (Constant, SharedVariable)) and v not in in_vars:
+            user = next((o for o in all_outputs if v in ancestors([o])), None)
+            raise MissingInputError(
+                f"function: the graph needs the input {v} (type {v.type}) to compute {user}, but it is not in "
+                f"the inputs list; add it to inputs or replace it with givens=")
+    for s in updated:
+        if s not in shared_vars:
+            shared_vars.append(s)
+
+    on_unused_input = on_unused_input or config.on_unused_input
+    if on_unused_input != "ignore":
+        used = set(ancestors(all_outputs))
+        for k, v in enumerate(in_vars):
+            if v not in used:
+                msg = (f"function: input {k} ({v}) is not needed to compute the outputs; pass "
+                       f"on_unused_input='ignore' to allow this")
+                if on_unused_input == "raise":
+                    raise UnusedInputError(msg)
+                warnings.warn(msg, stacklevel=2)
+
+    fgraph = FunctionGraph(in_vars + shared_vars, all_outputs, clone=True)
+    mode_obj = get_mode(mode)
+    if mode_obj.optimizer is not None:
+        rewrite_graph(fgraph, excluding=mode_obj.excluded)
+    maker = FunctionMaker(fgraph, ins, out_list, mode_obj)
+    specs = [_InputSpec(i, allow_input_downcast) for i in ins]
+    xp = get_xp(mode_obj.device)
+    fn = Function(maker, specs, len(ins), output_borrow + [False] * len(update_values), updated, shared_vars,
+                  output_format, name, xp, mode_obj.nan_guard)
+    fn.trust_input = trust_input
+    return fn

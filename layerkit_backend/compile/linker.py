@@ -1,0 +1,153 @@
+"""The linker: turn a rewritten FunctionGraph into one generated Python function.
+
+The generated source (``Function.source``) reads the inputs, checks them, calls each node's thunk in topological
+order, drops intermediates after their last use, copies outputs that would alias inputs, shared storage or
+constants, and only then writes the updates into the shared containers: a call that raises changes nothing.
+All storage is local to the call, so one compiled function can be called from several threads at once.
+"""
+import numpy as np
+
+from ..graph.basic import Constant
+
+__all__ = ["link", "alias_root"]
+
+
+def alias_root(var, memo):
+    """The variable whose buffer ``var`` may share (through view_map/destroy_map): itself if it owns one."""
+    if var in memo:
+        return memo[var]
+    root = var
+    node = var.owner
+    if node is not None:
+        op = node.op
+        src = op.view_map.get(var.index) or op.destroy_map.get(var.index)
+        if src:
+            root = alias_root(node.inputs[src[0]], memo)
+    memo[var] = root
+    return root
+
+
+def _input_check(k, var, spec):
+    """A generated line that sends an input to its (slow, thorough) filter unless it is exactly right."""
+    t = var.type
+    conds = [f"i{k}.__class__ is not _ndarray", f"i{k}.dtype is not _dt{k}", f"i{k}.ndim != {t.ndim}"]
+    conds += [f"i{k}.shape[{d}] != {s}" for d, s in enumerate(t.shape) if s is not None]
+    return f"    if {' or '.join(conds)}: i{k} = _filter{k}(i{k})"
+
+
+def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared_containers, xp, output_format,
+         nan_guard=False):
+    """Compile ``fgraph`` into ``(fn, source, namespace)``.
+
+    ``fgraph.inputs`` are the user inputs followed by the shared variables (whose containers are
+    ``shared_containers``); ``fgraph.outputs`` are the user outputs followed by one update value per entry of
+    ``update_containers``.
+    """
+    ns = {"_ndarray": xp.ndarray, "_asarray": xp.asarray, "_copy": _copier(xp)}
+    names = {}
+    lines = []
+    args = []
+    for k, var in enumerate(fgraph.inputs[:n_inputs]):
+        names[var] = f"i{k}"
+        args.append(f"i{k}")
+        ns[f"_dt{k}"] = np.dtype(var.type.dtype)
+        ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
+        lines.append(_input_check(k, var, input_specs[k]))
+    for k, (var, cont) in enumerate(zip(fgraph.inputs[n_inputs:], shared_containers)):
+        names[var] = f"s{k}"
+        ns[f"_c{k}"] = cont
+        lines.append(f"    s{k} = _c{k}.value")
+
+    order = fgraph.toposort()
+    outputs = fgraph.outputs
+    last_use = {}
+    for pos, node in enumerate(order):
+        for inp in node.inputs:
+            last_use[inp] = pos
+    keep = set(outputs) | set(fgraph.inputs)
+
+    n_const = 0
+    for pos, node in enumerate(order):
+        in_names = []
+        for inp in node.inputs:
+            if inp not in names:
+                if not isinstance(inp, Constant):
+                    raise AssertionError(f"linker: {inp} is used before it is computed")
+                names[inp] = f"c{n_const}"
+                ns[f"c{n_const}"] = xp.asarray(inp.data) if xp.is_gpu else inp.data
+                n_const += 1
+            in_names.append(names[inp])
+        ns[f"t{pos}"] = node.op.make_thunk(node, xp)
+        ns[f"n{pos}"] = node
+        out_names = []
+        for j, out in enumerate(node.outputs):
+            names[out] = f"v{pos}_{j}" if len(node.outputs) > 1 else f"v{pos}"
+            out_names.append(names[out])
+        target = ", ".join(out_names) + ("," if len(out_names) == 1 and len(node.outputs) > 1 else "")
+        lines.append(f"    {target} = t{pos}({', '.join(in_names)})")
+        if nan_guard:
+            lines.append(f"    _guard(n{pos}, ({', '.join(out_names)},), ({', '.join(in_names)},))")
+        dead = sorted({names[i] for i in node.inputs if last_use.get(i) == pos and i not in keep
+                       and not isinstance(i, Constant)})
+        dead += [names[o] for o in node.outputs if o not in last_use and o not in keep]
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+    if nan_guard:
+        from .nanguard import guard
+
+        ns["_guard"] = guard
+
+    # Outputs that would alias something the caller or a later call could see get a copy.
+    memo = {}
+    protected = {alias_root(v, memo) for v in fgraph.inputs}
+    n_out = len(outputs) - len(update_containers)
+    seen_roots = set()
+    out_exprs = []
+    for k, var in enumerate(outputs):
+        if var not in names:  # an output that is a constant or an input nobody else used
+            if isinstance(var, Constant):
+                names[var] = f"c{n_const}"
+                ns[f"c{n_const}"] = xp.asarray(var.data) if xp.is_gpu else var.data
+                n_const += 1
+        expr = names[var]
+        root = alias_root(var, memo)
+        is_update = k >= n_out
+        needs_copy = isinstance(root, Constant) or (root in seen_roots)
+        if root in protected:
+            # An update may hand over another shared value (nothing overwrites shared storage in place), but
+            # never a caller's array; a returned output must never expose shared storage or an input.
+            needs_copy = needs_copy or not is_update or root in fgraph.inputs[:n_inputs]
+        if not is_update and output_borrow[k] and not isinstance(root, Constant) and root not in protected:
+            needs_copy = False
+        seen_roots.add(root)
+        if needs_copy:
+            expr = f"_copy({expr})"
+        elif var.type.ndim == 0:
+            expr = f"_asarray({expr})"  # array modules return 0-d results as scalars
+        out_exprs.append(expr)
+    for k, cont in enumerate(update_containers):
+        ns[f"_u{k}"] = cont
+        lines.append(f"    _new{k} = {out_exprs[n_out + k]}")
+    for k in range(len(update_containers)):
+        lines.append(f"    _u{k}.value = _new{k}")
+    results = out_exprs[:n_out]
+    if output_format == "single":
+        lines.append(f"    return {results[0]}")
+    elif output_format == "list":
+        lines.append(f"    return [{', '.join(results)}]")
+    elif output_format == "none":
+        lines.append("    return []")
+    else:
+        keys = output_format
+        ns["_keys"] = keys
+        lines.append(f"    return dict(zip(_keys, ({', '.join(results)},)))")
+    source = f"def compiled_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
+    exec(compile(source, "<layerkit_backend compiled function>", "exec"), ns)
+    return ns["compiled_function"], source, ns, order
+
+
+def _copier(xp):
+    def copy(v):
+        return xp.array(v, copy=True)
+
+    return copy

@@ -1,0 +1,108 @@
+"""Shared variables: symbolic variables with a value that lives between calls, changed by ``updates``."""
+import numbers
+
+import numpy as np
+
+from ..config import config
+from ..graph.basic import Variable
+from ..tensor.type import TensorType
+from ..tensor.variable import _TensorMethods
+
+__all__ = ["shared", "SharedVariable", "TensorSharedVariable", "Container"]
+
+
+class Container:
+    """The cell holding a shared variable's current value; compiled functions read and write ``value``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class SharedVariable(Variable):
+    """A Variable whose value is stored in ``container`` and used implicitly by every function that reads it."""
+
+    def __init__(self, type, value, name=None, strict=False, allow_downcast=None, borrow=False):
+        super().__init__(type, name=name)
+        value = type.filter(value, name=name or "shared", allow_downcast=bool(allow_downcast), strict=strict)
+        self.container = Container(value if borrow else _copy(value))
+        self.default_update = None
+        self._strict, self._allow_downcast = strict, allow_downcast
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The current value (a copy unless ``borrow=True``)."""
+        value = self.container.value
+        if not return_internal_type:
+            from ..backends import get_xp
+
+            value = get_xp().to_host(value) if type(value).__module__.startswith("cupy") else value
+        return value if borrow else _copy(value)
+
+    def set_value(self, new_value, borrow=False):
+        """Replace the value; it must keep the dtype and number of dimensions (and any static sizes)."""
+        value = self.type.filter(new_value, name=self.name or "shared", allow_downcast=bool(self._allow_downcast),
+                                 strict=self._strict)
+        self.container.value = value if borrow else _copy(value)
+
+    @property
+    def value(self):
+        return self.get_value()
+
+    def clone(self):
+        cp = self.__class__(self.type, self.container.value, self.name, borrow=True)
+        cp.container = self.container
+        cp.default_update = self.default_update
+        cp.tag = self.tag
+        return cp
+
+    def zero(self, borrow=False):
+        self.container.value = self.container.value * 0
+
+
+class TensorSharedVariable(_TensorMethods, SharedVariable):
+    """A shared tensor: use it in expressions like any tensor; read it with ``get_value()``."""
+
+
+def _copy(value):
+    return value.copy() if hasattr(value, "copy") else value
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, shape=None, broadcastable=None):
+    """A shared variable holding ``value``.
+
+    Python floats become floatX (float32 by default), Python ints int64; arrays keep their dtype. The static shape
+    is unknown in every dimension unless ``shape=`` (or Theano's ``broadcastable=``) says otherwise, so
+    ``set_value`` may later store an array of another shape.
+
+    Example:
+        >>> import numpy as np
+        >>> w = shared(np.zeros((2, 3)), name='w')
+        >>> w.get_value().shape
+        (2, 3)
+    """
+    if isinstance(value, SharedVariable):
+        raise TypeError("shared: the value is already a shared variable")
+    if isinstance(value, Variable):
+        raise TypeError(f"shared: expected an array value, received the symbolic variable {value}")
+    if isinstance(value, bool) or isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+        from ..tensor.variable import _python_scalar_dtype
+
+        value = np.asarray(value, dtype=_python_scalar_dtype(value))
+    if type(value).__module__.startswith("cupy"):
+        arr = value
+    else:
+        arr = np.asarray(value)
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"shared {name!r}: expected a numeric array, received dtype {arr.dtype}")
+    if shape is None:
+        shape = (1 if b else None for b in broadcastable) if broadcastable is not None else (None,) * arr.ndim
+    ttype = TensorType(arr.dtype.name, tuple(shape))
+    if config.device == "cuda" and not type(arr).__module__.startswith("cupy"):
+        from ..backends import get_xp
+
+        arr = get_xp().from_host(arr)
+        borrow = True
+    elif arr is not value:
+        borrow = True  # already a fresh array
+    return TensorSharedVariable(ttype, arr, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow)

@@ -1,0 +1,59 @@
+"""The one place that reads layerkit_backend's flags.
+
+Flags come from the ``LAYERKIT_FLAGS`` environment variable (``"floatX=float64,device=cpu"``) and can be changed
+later by assignment (``config.floatX = 'float64'``).
+
+``floatX`` defaults to ``float32``: neural-network code wants single precision, and a model never becomes float64
+by accident (see docs/architecture.md, "dtype rules").
+"""
+import os
+
+__all__ = ["config", "Config"]
+
+_DEFAULTS = {
+    "floatX": "float32",        # dtype of T.matrix() & co, and of Python floats mixed with integer tensors
+    "device": "cpu",            # 'cpu' (NumPy) or 'cuda' (CuPy)
+    "mode": "FAST_RUN",         # default compile mode: 'FAST_RUN' or 'FAST_COMPILE' (no rewrites)
+    "compute_test_value": "off",
+    "on_unused_input": "raise",
+    "cast_policy": "custom",
+    "print_global_stats": "False",
+}
+_CHOICES = {
+    "floatX": ("float64", "float32", "float16"),
+    "device": ("cpu", "cuda"),
+    "mode": ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"),
+    "on_unused_input": ("raise", "warn", "ignore"),
+}
+
+
+class Config:
+    """Attribute-style access to flags; unknown names raise AttributeError naming the known ones."""
+
+    def __init__(self, env_value):
+        object.__setattr__(self, "_values", dict(_DEFAULTS))
+        for item in filter(None, (s.strip() for s in env_value.split(","))):
+            if "=" not in item:
+                raise ValueError(f"LAYERKIT_FLAGS: expected 'name=value', received {item!r}")
+            name, value = (s.strip() for s in item.split("=", 1))
+            setattr(self, name, value)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"config has no flag {name!r}; known flags: {sorted(self._values)}") from None
+
+    def __setattr__(self, name, value):
+        if name not in self._values:
+            raise AttributeError(f"config has no flag {name!r}; known flags: {sorted(self._values)}")
+        choices = _CHOICES.get(name)
+        if choices is not None and value not in choices:
+            raise ValueError(f"config.{name}: expected one of {choices}, received {value!r}")
+        self._values[name] = value
+
+    def __repr__(self):
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+config = Config(os.environ.get("LAYERKIT_FLAGS", ""))

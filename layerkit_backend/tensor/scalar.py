@@ -1,0 +1,336 @@
+"""Elementwise operations as table rows: name, arity, how the array module computes it, dtype rule, gradient.
+
+``Elemwise`` (elemwise.py) lifts a row to tensors with broadcasting; fusion (rewrite/fusion.py) turns a chain of
+rows into one generated kernel. A new unary op is one ``ScalarOp(...)`` line plus its gradient rule.
+
+Gradient rules receive tensor Variables ``(inputs, output, output_gradient)`` and return one gradient per input
+(None where the input is not differentiable, e.g. the condition of ``switch``).
+"""
+import math as _pymath
+
+import numpy as np
+
+from ..config import config
+from .type import FLOAT_DTYPES
+
+__all__ = ["ScalarOp", "SCALAR_OPS", "upcast", "Composite"]
+
+
+def upcast(*dtypes):
+    """The dtype of an elementwise result. NumPy's promotion, except that an integer or bool operand never widens
+    a float one: int32 * float32 is float32 (NumPy says float64), so a float32 model stays float32."""
+    floats = [d for d in dtypes if d in FLOAT_DTYPES or d.startswith("complex")]
+    if floats and len(floats) < len(dtypes):
+        dtypes = floats
+    return np.result_type(*dtypes).name
+
+
+def _float_upcast(*dtypes):
+    d = upcast(*dtypes)
+    return d if d in FLOAT_DTYPES or d.startswith("complex") else config.floatX
+
+
+DTYPE_RULES = {
+    "upcast": upcast,
+    "float": _float_upcast,           # integers become floatX (sqrt, exp, true division...)
+    "bool": lambda *d: "bool",        # comparisons and predicates
+    "switch": lambda c, a, b: upcast(a, b),
+    "first": lambda a, *rest: a,      # clip keeps its operand's dtype
+}
+
+_natural_cache = {}
+
+
+def _natural_dtype(fn, in_dtypes):
+    """The dtype NumPy's own function returns for these input dtypes (probed once on empty arrays)."""
+    key = (fn, in_dtypes)
+    if key not in _natural_cache:
+        try:
+            _natural_cache[key] = np.asarray(fn(*[np.empty(0, d) for d in in_dtypes])).dtype.name
+        except TypeError:
+            _natural_cache[key] = None
+    return _natural_cache[key]
+
+
+class ScalarOp:
+    """One elementwise operation.
+
+    Args:
+        name: the user-facing name (``exp``) and the array-module function called, unless ``impl`` is given.
+        nin: number of inputs.
+        dtype_rule: a key of DTYPE_RULES.
+        grad: ``f(inputs, output, gz) -> [grad per input]`` over tensor Variables, or None (no gradient:
+            the output is piecewise constant or boolean, so every input gets a zero gradient).
+        impl: ``f(xp, *args, out=None)`` for operations the array module spells differently or lacks.
+        xp_name: the array-module function name when it differs from ``name``.
+    """
+
+    def __init__(self, name, nin, dtype_rule="upcast", grad=None, impl=None, xp_name=None, commutative=False,
+                 identity=None):
+        self.name, self.nin, self.dtype_rule = name, nin, dtype_rule
+        self.grad_rule, self.impl = grad, impl
+        self.xp_name = xp_name or name
+        self.commutative, self.identity = commutative, identity
+
+    def output_dtype(self, *in_dtypes):
+        return DTYPE_RULES[self.dtype_rule](*in_dtypes)
+
+    def make_call(self, xp, in_dtypes, out_dtype):
+        """A callable ``f(*arrays, out=None)`` computing this op with the right output dtype."""
+        if self.impl is not None:
+            impl = self.impl
+            return lambda *args, out=None: impl(xp, *args, out=out)
+        fn = getattr(xp, self.xp_name)
+        natural = _natural_dtype(getattr(np, self.xp_name), tuple(in_dtypes))
+        if natural == out_dtype or self.dtype_rule == "bool":
+            return fn
+        return lambda *args, out=None: fn(*args, out=out, dtype=out_dtype)
+
+    def grad(self, inputs, output, gz):
+        if self.grad_rule is None:
+            return [_m.zeros_like(x) if x.dtype in FLOAT_DTYPES else None for x in inputs]
+        return self.grad_rule(inputs, output, gz)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return self.name
+
+
+class Cast(ScalarOp):
+    """Conversion to a fixed dtype; its gradient is the output gradient cast back (float inputs only)."""
+
+    def __init__(self, dtype):
+        super().__init__(f"cast_{dtype}", 1, grad=self._grad)
+        self.dtype = dtype
+
+    def output_dtype(self, *in_dtypes):
+        return self.dtype
+
+    def make_call(self, xp, in_dtypes, out_dtype):
+        dtype = self.dtype
+
+        def cast(x, out=None):
+            if out is None:
+                return xp.asarray(x).astype(dtype)
+            out[...] = x
+            return out
+
+        return cast
+
+    def _grad(self, inputs, output, gz):
+        (x,) = inputs
+        return [_m.cast(gz, x.dtype) if x.dtype in FLOAT_DTYPES else None]
+
+    def __eq__(self, other):
+        return type(other) is Cast and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("cast", self.dtype))
+
+
+# -- implementations the array module spells differently ---------------------------------------------------------
+def _round_half_away(xp, x, out=None):
+    r = xp.floor(xp.abs(x) + 0.5)
+    return xp.multiply(xp.sign(x), r, out=out)
+
+
+def _integer_safe(fn_name):
+    """floor/ceil/trunc/round: identity on integers (NumPy would return float64)."""
+    def impl(xp, x, out=None):
+        if x.dtype.kind in "iub":
+            if out is None:
+                return xp.array(x, copy=True)
+            out[...] = x
+            return out
+        return getattr(xp, fn_name)(x, out=out)
+
+    return impl
+
+
+def _round_half_away_impl(xp, x, out=None):
+    return _integer_safe("floor")(xp, x, out) if x.dtype.kind in "iub" else _round_half_away(xp, x, out)
+
+
+def _switch(xp, c, a, b, out=None):
+    r = xp.where(c, a, b)
+    if out is None:
+        return r.astype(xp.result_type(a, b), copy=False) if hasattr(r, "astype") else r
+    out[...] = r
+    return out
+
+
+def _clip(xp, x, lo, hi, out=None):
+    # Theano's clip(x, lo, hi) is min(max(x, lo), hi); NumPy's clip agrees and keeps x's dtype via out/casting.
+    r = xp.minimum(xp.maximum(x, lo), hi)
+    if out is None:
+        return r.astype(x.dtype, copy=False)
+    out[...] = r
+    return out
+
+
+def _erf_impl(xp, x, out=None):
+    return xp.erf(x, out=out)
+
+
+def _erfc_impl(xp, x, out=None):
+    r = xp.erf(x)
+    return xp.subtract(1, r, out=out)
+
+
+def _sigmoid_impl(xp, x, out=None):
+    # 1 / (1 + exp(-x)) overflows exp for x < -88 (float32); the tanh form is exact and never overflows.
+    r = xp.tanh(x * 0.5, out=out)
+    r *= 0.5
+    r += 0.5
+    return r
+
+
+def _softplus_impl(xp, x, out=None):
+    # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|.
+    r = xp.log1p(xp.exp(-xp.abs(x)))
+    return xp.add(r, xp.maximum(x, 0), out=out)
+
+
+# -- gradient rules ---------------------------------------------------------------------------------------------
+_LN2, _LN10, _TWO_OVER_SQRT_PI = _pymath.log(2.0), _pymath.log(10.0), 2.0 / _pymath.sqrt(_pymath.pi)
+
+
+def _g_pow(i, o, g):
+    x, y = i
+    gx = g * y * _m.pow(x, y - 1)
+    gy = g * o * _m.log(_m.switch(_m.eq(x, 0), 1, x)) if y.dtype in FLOAT_DTYPES else None
+    return [gx, gy]
+
+
+def _g_extremum(i, o, g):
+    x, y = i
+    return [g * _m.cast(_m.eq(o, x), g.dtype), g * _m.cast(_m.eq(o, y), g.dtype)]
+
+
+def _g_clip(i, o, g):
+    x, lo, hi = i
+    inside = _m.and_(_m.ge(x, lo), _m.le(x, hi))
+    return [g * _m.cast(inside, g.dtype),
+            g * _m.cast(_m.lt(x, lo), g.dtype) if lo.dtype in FLOAT_DTYPES else None,
+            g * _m.cast(_m.gt(x, hi), g.dtype) if hi.dtype in FLOAT_DTYPES else None]
+
+
+def _g_switch(i, o, g):
+    c, a, b = i
+    zero = _m.zeros_like(g)
+    return [None, _m.switch(c, g, zero), _m.switch(c, zero, g)]
+
+
+_ROWS = [
+    # name, nin, dtype rule, gradient rule, keyword arguments
+    ("add", 2, "upcast", lambda i, o, g: [g, g], dict(commutative=True, identity=0)),
+    ("sub", 2, "upcast", lambda i, o, g: [g, -g], dict(xp_name="subtract")),
+    ("mul", 2, "upcast", lambda i, o, g: [g * i[1], g * i[0]], dict(xp_name="multiply", commutative=True,
+                                                                    identity=1)),
+    ("true_div", 2, "float", lambda i, o, g: [g / i[1], -g * o / i[1]], dict(xp_name="true_divide")),
+    ("int_div", 2, "upcast", None, dict(xp_name="floor_divide")),
+    ("mod", 2, "upcast", lambda i, o, g: [g, -g * _m.int_div(i[0], i[1])], dict(xp_name="mod")),
+    ("pow", 2, "upcast", _g_pow, dict(xp_name="power")),
+    ("maximum", 2, "upcast", _g_extremum, dict(commutative=True)),
+    ("minimum", 2, "upcast", _g_extremum, dict(commutative=True)),
+    ("arctan2", 2, "float", lambda i, o, g: [g * i[1] / (_m.sqr(i[0]) + _m.sqr(i[1])),
+                                            -g * i[0] / (_m.sqr(i[0]) + _m.sqr(i[1]))], {}),
+    ("lt", 2, "bool", None, dict(xp_name="less")),
+    ("gt", 2, "bool", None, dict(xp_name="greater")),
+    ("le", 2, "bool", None, dict(xp_name="less_equal")),
+    ("ge", 2, "bool", None, dict(xp_name="greater_equal")),
+    ("eq", 2, "bool", None, dict(xp_name="equal", commutative=True)),
+    ("neq", 2, "bool", None, dict(xp_name="not_equal", commutative=True)),
+    ("and_", 2, "upcast", None, dict(xp_name="bitwise_and", commutative=True)),
+    ("or_", 2, "upcast", None, dict(xp_name="bitwise_or", commutative=True)),
+    ("xor", 2, "upcast", None, dict(xp_name="bitwise_xor", commutative=True)),
+    ("invert", 1, "upcast", None, dict(xp_name="invert")),
+    ("neg", 1, "upcast", lambda i, o, g: [-g], dict(xp_name="negative")),
+    ("abs", 1, "upcast", lambda i, o, g: [g * _m.sgn(i[0])], dict(xp_name="absolute")),
+    ("sgn", 1, "upcast", None, dict(xp_name="sign")),
+    ("exp", 1, "float", lambda i, o, g: [g * o], {}),
+    ("exp2", 1, "float", lambda i, o, g: [g * o * _LN2], {}),
+    ("expm1", 1, "float", lambda i, o, g: [g * (o + 1)], {}),
+    ("log", 1, "float", lambda i, o, g: [g / i[0]], {}),
+    ("log2", 1, "float", lambda i, o, g: [g / (i[0] * _LN2)], {}),
+    ("log10", 1, "float", lambda i, o, g: [g / (i[0] * _LN10)], {}),
+    ("log1p", 1, "float", lambda i, o, g: [g / (1 + i[0])], {}),
+    ("sqrt", 1, "float", lambda i, o, g: [g * 0.5 / o], {}),
+    ("sqr", 1, "upcast", lambda i, o, g: [g * 2 * i[0]], dict(xp_name="square")),
+    ("reciprocal", 1, "float", lambda i, o, g: [-g * _m.sqr(o)], {}),
+    ("sin", 1, "float", lambda i, o, g: [g * _m.cos(i[0])], {}),
+    ("cos", 1, "float", lambda i, o, g: [-g * _m.sin(i[0])], {}),
+    ("tan", 1, "float", lambda i, o, g: [g * (1 + _m.sqr(o))], {}),
+    ("arcsin", 1, "float", lambda i, o, g: [g / _m.sqrt(1 - _m.sqr(i[0]))], {}),
+    ("arccos", 1, "float", lambda i, o, g: [-g / _m.sqrt(1 - _m.sqr(i[0]))], {}),
+    ("arctan", 1, "float", lambda i, o, g: [g / (1 + _m.sqr(i[0]))], {}),
+    ("sinh", 1, "float", lambda i, o, g: [g * _m.cosh(i[0])], {}),
+    ("cosh", 1, "float", lambda i, o, g: [g * _m.sinh(i[0])], {}),
+    ("tanh", 1, "float", lambda i, o, g: [g * (1 - _m.sqr(o))], {}),
+    ("arcsinh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) + 1)], {}),
+    ("arccosh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) - 1)], {}),
+    ("arctanh", 1, "float", lambda i, o, g: [g / (1 - _m.sqr(i[0]))], {}),
+    ("erf", 1, "float", lambda i, o, g: [g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], dict(impl=_erf_impl)),
+    ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], dict(impl=_erfc_impl)),
+    ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl)),
+    ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], dict(impl=_softplus_impl)),
+    ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"))),
+    ("ceil", 1, "upcast", None, dict(impl=_integer_safe("ceil"))),
+    ("trunc", 1, "upcast", None, dict(impl=_integer_safe("trunc"))),
+    ("round_half_to_even", 1, "upcast", None, dict(impl=_integer_safe("rint"))),
+    ("round_half_away_from_zero", 1, "upcast", None, dict(impl=_round_half_away_impl)),
+    ("isnan", 1, "bool", None, {}),
+    ("isinf", 1, "bool", None, {}),
+    ("identity", 1, "upcast", lambda i, o, g: [g], dict(impl=lambda xp, x, out=None: xp.array(x, copy=True)
+                                                        if out is None else xp.copyto(out, x) or out)),
+    ("switch", 3, "switch", _g_switch, dict(impl=_switch)),
+    ("clip", 3, "first", _g_clip, dict(impl=_clip)),
+]
+
+SCALAR_OPS = {name: ScalarOp(name, nin, rule, grad, **kw) for name, nin, rule, grad, kw in _ROWS}
+
+
+class Composite(ScalarOp):
+    """Several scalar ops fused into one: built by the fusion rewrite from a subgraph of Elemwise nodes.
+
+    ``steps`` is a tuple of ``(scalar_op, argument refs)`` where a ref is ``('in', k)`` (k-th input),
+    ``('step', k)`` (result of step k) or ``('const', value, dtype)``. The last step is the output.
+    """
+
+    def __init__(self, steps, in_dtypes, step_dtypes, full_steps):
+        names = "_".join(op.name for op, _ in steps)
+        super().__init__(f"fused[{names}]" if len(names) < 60 else f"fused[{len(steps)} ops]", len(in_dtypes))
+        self.steps, self.in_dtypes, self.step_dtypes = steps, tuple(in_dtypes), tuple(step_dtypes)
+        self.full_steps = frozenset(full_steps)  # steps whose result surely has the full output shape
+        self._key = (steps, self.in_dtypes, self.step_dtypes, self.full_steps)
+
+    def output_dtype(self, *in_dtypes):
+        return self.step_dtypes[-1]
+
+    def source(self):
+        """Python source of the fused kernel ``def kernel(i0, i1, ..., out=None)``."""
+        from ..rewrite.fusion import composite_source
+
+        return composite_source(self)
+
+    def make_call(self, xp, in_dtypes, out_dtype):
+        from ..rewrite.fusion import compile_composite
+
+        return compile_composite(self, xp)
+
+    def grad(self, inputs, output, gz):
+        raise NotImplementedError("fused kernels are built after differentiation and have no gradient")
+
+    def __eq__(self, other):
+        return type(other) is Composite and other._key == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+
+from . import math as _m  # noqa: E402  (gradient rules are written with the tensor functions)
