@@ -7,7 +7,7 @@ import numpy as np
 
 from .config import config
 from .graph.basic import Apply, Op, Variable
-from .graph.traversal import io_toposort
+from .graph.traversal import clone_replace, io_toposort
 from .tensor.type import FLOAT_DTYPES, TensorType
 from .tensor.variable import as_tensor_variable
 
@@ -45,6 +45,9 @@ def grad_undefined(op, index, x, comment=""):
     return _Undefined(f"{op}: gradient with respect to input {index} ({x}) is undefined. {comment}".strip())
 
 
+_ZERO = object()  # _backprop's mark for a wrt the outputs depend on with no gradient flowing (ints, shapes)
+
+
 def _is_differentiable(v):
     return isinstance(v.type, TensorType) and v.type.dtype in FLOAT_DTYPES
 
@@ -59,6 +62,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         known_grads: {variable: gradient} to start from (``cost`` may then be None).
         return_disconnected: for disconnected inputs, 'zero' (zeros_like), 'None', or 'Disconnected' (None).
         null_gradients: 'raise' or 'return' when a needed gradient is undefined.
+
+    A variable that ``cost`` depends on only through integers or shapes (``grad(grad(x.sum(), x).sum(), x)``)
+    has a zero gradient, not a disconnected one; for integer and boolean variables its dtype is floatX.
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -100,6 +106,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
                 raise NullTypeGradError(g.why)
             results.append(None)
             continue
+        if g is _ZERO:
+            results.append(basic.zeros_like(v, dtype=v.dtype if _is_differentiable(v) else config.floatX))
+            continue
         if g is None:
             msg = f"grad: the cost does not depend on {v} (input {wrt_list.index(v)} of wrt)"
             if disconnected_inputs == "raise":
@@ -120,7 +129,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
 
 
 def _backprop(start, wrt, blocked):
-    """Map each Variable in ``wrt`` to its gradient (a Variable, _Undefined, or missing when disconnected)."""
+    """Map each Variable in ``wrt`` to its gradient (a Variable, _Undefined, _ZERO, or None when disconnected).
+
+    A variable in ``blocked`` (consider_constant) receives gradients but passes none on to its own inputs.
+    """
     from .tensor import basic, math
 
     outputs = list(start)
@@ -130,9 +142,15 @@ def _backprop(start, wrt, blocked):
     depends = set(wrt_set)
     relevant = []
     for node in order:
-        if any(i in depends and i not in blocked for i in node.inputs):
-            depends.update(node.outputs)
+        if any(i in depends for i in node.inputs) and not all(o in blocked for o in node.outputs):
+            depends.update(o for o in node.outputs if o not in blocked)
             relevant.append(node)
+    # Variables the outputs depend on at all, also through shapes and integers (but not through blocked variables
+    # or disconnected_grad): when no gradient reaches one, it is zero rather than disconnected.
+    alive = set(start)
+    for node in reversed(order):
+        if any(o in alive and o not in blocked for o in node.outputs) and not _stops_gradient(node.op):
+            alive.update(node.inputs)
     contributions = {v: [g] for v, g in start.items()}
 
     def total(v):
@@ -148,7 +166,7 @@ def _backprop(start, wrt, blocked):
         return out
 
     for node in reversed(relevant):
-        out_grads = [total(o) for o in node.outputs]
+        out_grads = [total(o) if o not in blocked else None for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
         undefined = next((g for g in out_grads if isinstance(g, _Undefined)), None)
@@ -160,7 +178,7 @@ def _backprop(start, wrt, blocked):
         out_grads = [g if g is not None else basic.zeros_like(o, dtype=o.dtype if _is_differentiable(o)
                                                                  else config.floatX)
                      for g, o in zip(out_grads, node.outputs)]
-        needed = [i in depends and i not in blocked and _is_differentiable(i) for i in node.inputs]
+        needed = [i in depends and _is_differentiable(i) for i in node.inputs]
         if not any(needed):
             continue
         input_grads = node.op.grad(list(node.inputs), out_grads)
@@ -176,7 +194,12 @@ def _backprop(start, wrt, blocked):
                 if g.dtype != inp.dtype:
                     g = basic.cast(g, inp.dtype)
             contributions.setdefault(inp, []).append(g)
-    return {v: total(v) for v in wrt}
+    grads = {v: total(v) if _is_differentiable(v) else None for v in wrt}
+    return {v: _ZERO if g is None and v in alive else g for v, g in grads.items()}
+
+
+def _stops_gradient(op):
+    return isinstance(op, _GradShaper) and op.kind == "disconnected"
 
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
@@ -202,7 +225,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     points = eval_points if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(wrts) != len(points):
         raise ValueError(f"Rop: {len(wrts)} wrt but {len(points)} eval_points")
-    from .tensor import reduce as R
+    from .tensor import basic, reduce as R
 
     dummies = [fi.type() for fi in fs]
     lops = grad(None, wrts, known_grads=dict(zip(fs, dummies)), disconnected_inputs="ignore")
@@ -211,15 +234,28 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         term = R.sum(lop * as_tensor_variable(p))
         inner = term if inner is None else inner + term
     out = grad(inner, dummies, disconnected_inputs="ignore")
+    # The result does not depend on the dummies' values but may read their shapes (e.g. SumToShape's ``like``):
+    # zeros of f's shape give the same result and need no extra input.
+    out = clone_replace(out, {u: basic.zeros_like(fi) for u, fi in zip(dummies, fs)})
     return out[0] if single_f else out
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
     """The Jacobian of a vector ``expression`` with respect to ``wrt``: shape ``expression.shape + wrt.shape``.
 
-    The length of ``expression`` must be static here (one gradient per entry); with ``scan`` (issue 4) any length.
+    Row ``i`` is the vector-Jacobian product with the ``i``-th basis vector (a Lop), so the shape of ``expression``
+    must be static here; with ``scan`` (issue 4) any shape.
+
+    Example:
+        >>> import numpy as np
+        >>> import layerkit_backend.tensor as T
+        >>> x = T.tensor('float64', shape=(2,), name='x')
+        >>> jacobian(x ** 2, x).eval({x: np.array([1.0, 3.0])}).tolist()
+        [[2.0, 0.0], [0.0, 6.0]]
     """
     from .tensor import basic
+    from .tensor.shape import shape_tuple
+    from .tensor.variable import constant
 
     expression = as_tensor_variable(expression)
     single = not isinstance(wrt, (list, tuple))
@@ -227,16 +263,22 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     if expression.ndim == 0:
         out = grad(expression, wrts, consider_constant, disconnected_inputs)
         return out[0] if single else out
-    flat = expression.flatten() if expression.ndim != 1 else expression
-    n = flat.type.shape[0]
-    if n is None:
-        raise ValueError(f"jacobian: {expression} has no static length; give it one with specify_shape")
-    rows = [grad(flat[i], wrts, consider_constant, disconnected_inputs) for i in range(n)]
+    sizes = expression.type.shape
+    if any(s is None for s in sizes):
+        raise ValueError(f"jacobian: {expression} has no static shape ({expression.type}); give it one with "
+                         f"specify_shape")
+    n = int(np.prod(sizes, dtype=np.int64))
+    rows = []
+    for i in range(n):
+        basis = np.zeros(n, dtype=expression.dtype)
+        basis[i] = 1
+        rows.append(grad(None, wrts, consider_constant, disconnected_inputs,
+                         known_grads={expression: constant(basis.reshape(sizes))}))
     out = []
     for k, w in enumerate(wrts):
-        stacked = basic.stack([r[k] for r in rows]) if n else basic.zeros((0,) + tuple(w.shape), dtype=w.dtype)
+        stacked = basic.stack([r[k] for r in rows]) if n else basic.zeros((0,) + shape_tuple(w), dtype=w.dtype)
         if expression.ndim != 1:
-            stacked = stacked.reshape(tuple(expression.shape) + tuple(w.shape), ndim=expression.ndim + w.ndim)
+            stacked = stacked.reshape(tuple(sizes) + shape_tuple(w), ndim=expression.ndim + w.ndim)
         out.append(stacked)
     return out[0] if single else out
 
@@ -248,7 +290,8 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     out = []
     for w in wrts:
         g = grad(cost, w, consider_constant, disconnected_inputs)
-        out.append(jacobian(g, w, consider_constant, disconnected_inputs))
+        # cost depends on w (or the line above raised): a gradient that no longer does means a zero Hessian
+        out.append(jacobian(g, w, consider_constant, disconnected_inputs="ignore"))
     return out[0] if single else out
 
 
@@ -372,7 +415,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
             a = np.asarray(a, dtype=np.float64)
             abs_err = np.abs(a - n)
             rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
-            bad = (abs_err > abs_tol) & (rel_err > rel_tol)
+            bad = ~((abs_err <= abs_tol) | (rel_err <= rel_tol))  # written so that a NaN error counts as bad
             if bad.any():
                 where = np.unravel_index(int(np.argmax(np.where(bad, abs_err, -1))), a.shape) if a.ndim else ()
                 raise GradientError(i, float(abs_err.max()), float(rel_err.max()), abs_tol, rel_tol, where)

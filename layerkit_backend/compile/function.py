@@ -89,7 +89,10 @@ class Function:
         try:
             return self._fn(*args)
         except Exception as err:  # find the failing node and say where it came from
-            raise self._explain(err, args) from err
+            explained = self._explain(err, args)
+            if explained is err:  # e.g. an input check, whose message already names the input
+                raise
+            raise explained from err
 
     def _bind(self, args, kwargs):
         if len(args) > self._n_inputs:

@@ -41,8 +41,9 @@ class SharedVariable(Variable):
 
     def set_value(self, new_value, borrow=False):
         """Replace the value; it must keep the dtype and number of dimensions (and any static sizes)."""
-        value = self.type.filter(new_value, name=self.name or "shared", allow_downcast=bool(self._allow_downcast),
-                                 strict=self._strict)
+        value = self.type.filter(new_value, allow_downcast=bool(self._allow_downcast), strict=self._strict,
+                                 where=f"set_value: shared variable {self.name or 'shared'!r}",
+                                 downcast_hint="create the shared variable with allow_downcast=True")
         self.container.value = value if borrow else _copy(value)
 
     @property

@@ -93,8 +93,22 @@ class FunctionGraph:
             raise TypeError(f"replace ({reason}): {new_var} of type {new_var.type} cannot stand for {var.type}")
         if var not in self.variables:
             return
+        if var.owner is not None and getattr(var.owner.tag, "trace", None):
+            self._inherit_trace(new_var, var.owner.tag.trace)
         for node, i in list(self.clients[var]):
             self.change_input(node, i, new_var)
+
+    def _inherit_trace(self, var, trace):
+        """Nodes a rewrite built for ``var`` point to the user's line of the node they replace (so run-time errors
+        name the line that created the replaced node, not the line that called ``function``)."""
+        stack, seen = [var], set()
+        while stack:
+            node = stack.pop().owner
+            if node is None or node in self.apply_nodes or node in seen:
+                continue
+            seen.add(node)
+            node.tag.trace = trace
+            stack.extend(node.inputs)
 
     def replace_all(self, pairs, reason=None):
         for var, new_var in pairs:

@@ -115,8 +115,8 @@ alloc = Alloc()
 def _shape_args(shape):
     from .shape import shape as _shape_of
 
-    if isinstance(shape, (int, np.integer)):
-        return [shape]
+    if isinstance(shape, (int, np.integer)) or (hasattr(shape, "type") and shape.ndim == 0):
+        return [shape]  # one size, as numpy.zeros(n)
     if hasattr(shape, "type") and shape.ndim == 1:
         n = shape.type.shape[0]
         if n is None:
@@ -357,6 +357,7 @@ class Split(Op):
 
     def __init__(self, len_splits):
         self.len_splits = int(len_splits)
+        self.view_map = {i: [0] for i in range(self.len_splits)}  # the pieces are views of x
 
     def make_node(self, x, axis, splits):
         x = as_tensor_variable(x)

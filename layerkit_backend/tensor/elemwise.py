@@ -95,8 +95,7 @@ class Elemwise(Op):
             out_dtype = op.output_dtype(*[x.dtype for x in inputs])
             inputs = [x if x.dtype == out_dtype else _cast(x, out_dtype) for x in inputs]
         ndim = max(x.ndim for x in inputs)
-        inputs = [x if x.ndim == ndim else DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
-                  for x in inputs]
+        inputs = [x if x.ndim == ndim else _pad_left(x, ndim) for x in inputs]
         shape = broadcast_shapes_static([x.type.shape for x in inputs], op.name)
         out_type = TensorType(op.output_dtype(*[x.dtype for x in inputs]), shape)
         return Apply(self, inputs, [out_type()])
@@ -130,6 +129,15 @@ class Elemwise(Op):
             g = sum_to_shape_of(g, x)
             result.append(g if g.dtype == x.dtype else _cast(g, x.dtype))
         return result
+
+
+def _pad_left(x, ndim):
+    """``x`` with leading broadcastable dimensions up to ``ndim`` (a constant is reshaped, not wrapped)."""
+    if isinstance(x, TensorConstant):
+        padded = constant(x.data.reshape((1,) * (ndim - x.ndim) + x.data.shape))
+        padded.tag.weak = getattr(x.tag, "weak", False)
+        return padded
+    return DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
 
 
 def _cast(x, dtype):
@@ -205,6 +213,7 @@ class SumToShape(Op):
     """
 
     __props__ = ()
+    view_map = {0: [0]}  # returns g itself when no dimension needs summing
 
     def make_node(self, g, like):
         g, like = as_tensor_variable(g), as_tensor_variable(like)

@@ -46,6 +46,7 @@ class Reduce(Op):
 
     def __init__(self, kind, axes, keepdims=False, dtype=None):
         self.kind, self.axes, self.keepdims, self.dtype = kind, tuple(axes), bool(keepdims), dtype
+        self.view_map = {} if self.axes else {0: [0]}  # reducing over no axis returns the input itself
 
     def __str__(self):
         return f"{self.kind}{{axes={self.axes}{', keepdims' if self.keepdims else ''}}}"
@@ -272,7 +273,8 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
     ddof = 1 if corrected else ddof
     if ddof:
         s = Reduce("sum", axes, keepdims, None)(math.sqr(centred))
-        return s / (_count(centred, axes) - ddof)
+        n = _count(centred, axes)
+        return s / ((1 if n is None else n) - ddof)  # a 0-d input has one element (no axes to count)
     return mean(math.sqr(centred), axes, keepdims=keepdims)
 
 

@@ -142,8 +142,9 @@ def reshape(x, newshape, ndim=None):
     if isinstance(newshape, (int, np.integer)):
         newshape = (newshape,)
     if isinstance(newshape, (list, tuple)):
-        if all(isinstance(s, (int, np.integer)) for s in newshape):
-            shp = constant(np.asarray(newshape, dtype="int64"))
+        static = [_static_size(s) for s in newshape]
+        if all(s is not None for s in static):  # sizes known at build time (x.shape[0] of a static x) stay known
+            shp = constant(np.asarray(static, dtype="int64"))
         else:
             shp = stack([cast(as_tensor_variable(s), "int64") for s in newshape])
         ndim = len(newshape)
@@ -154,6 +155,17 @@ def reshape(x, newshape, ndim=None):
             if ndim is None:
                 raise ValueError("reshape: the length of a symbolic shape vector must be static, or pass ndim=")
     return Reshape(ndim)(x, shp)
+
+
+def _static_size(s):
+    from .basic import NotScalarConstantError, get_scalar_constant_value
+
+    if isinstance(s, (int, np.integer)):
+        return int(s)
+    try:
+        return int(get_scalar_constant_value(as_tensor_variable(s)))
+    except (NotScalarConstantError, TypeError):
+        return None
 
 
 def flatten(x, ndim=1):

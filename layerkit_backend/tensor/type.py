@@ -70,25 +70,27 @@ class TensorType(Type):
 
         return TensorVariable(self, name=name)
 
-    def filter(self, value, name=None, allow_downcast=False, strict=False):
+    def filter(self, value, name=None, allow_downcast=False, strict=False, where=None,
+               downcast_hint="pass allow_input_downcast=True to function()"):
         """Validate ``value`` against this type and return it as an array of the right dtype.
 
-        Raises TypeError/ValueError naming ``name``, what was expected and what was received.
+        Raises TypeError/ValueError naming ``where`` (default: ``input 'name'``), what was expected and what was
+        received; a lossy cast is refused with ``downcast_hint`` saying how to allow it.
         """
         from ..backends import array_module_of
 
         xp = array_module_of(value)
-        where = f"input {name!r}" if name else "value"
+        where = where or (f"input {name!r}" if name else "value")
         if isinstance(value, xp.ndarray):
             arr = value
             if arr.dtype != self.np_dtype:
                 if strict:
                     raise TypeError(f"{where}: expected dtype {self.dtype}, received {arr.dtype} (strict=True)")
-                arr = self._convert(arr, xp, where, allow_downcast)
+                arr = self._convert(arr, xp, where, allow_downcast, downcast_hint)
         else:
             if strict:
                 raise TypeError(f"{where}: expected an array of dtype {self.dtype}, received {type(value).__name__}")
-            arr = self._convert(value, xp, where, allow_downcast)
+            arr = self._convert(value, xp, where, allow_downcast, downcast_hint)
         if arr.ndim != self.ndim:
             raise TypeError(f"{where}: expected {self.ndim} dimensions ({self}), received {arr.ndim} dimensions "
                             f"with shape {arr.shape}")
@@ -98,7 +100,7 @@ class TensorType(Type):
                                  f"(dimension {i} must be {want})")
         return arr
 
-    def _convert(self, value, xp, where, allow_downcast):
+    def _convert(self, value, xp, where, allow_downcast, downcast_hint):
         arr = xp.asarray(value)
         if arr.dtype == self.np_dtype:
             return arr
@@ -114,7 +116,7 @@ class TensorType(Type):
         elif allow_downcast or safe:
             return arr.astype(self.np_dtype)
         raise TypeError(f"{where}: expected dtype {self.dtype}, received {arr.dtype}; casting would lose "
-                        f"precision. Cast it yourself, or pass allow_input_downcast=True to function()")
+                        f"precision. Cast it yourself, or {downcast_hint}")
 
     def value_signature(self, data):
         arr = np.asarray(data) if not hasattr(data, "get") else data.get()

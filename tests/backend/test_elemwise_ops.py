@@ -1,0 +1,237 @@
+"""Elementwise ops, one row each: every entry of ``SCALAR_OPS`` through ``layerkit_backend.tensor.math``, the
+Python operators on variables, casts and DimShuffle patterns. Every row runs through ``opcheck.check_op``."""
+import numpy as np
+import pytest
+import scipy.special
+
+import layerkit_backend.tensor as T
+from layerkit_backend.config import config
+from layerkit_backend.tensor import math as M
+from layerkit_backend.tensor.scalar import SCALAR_OPS
+from opcheck import BINARY_SHAPES, F64, TERNARY_SHAPES, UNARY_SHAPES, OpSpec, check_op, params
+
+I32, I8, U8, B = "int32", "int8", "uint8", "bool"
+FLOAT_INT = [(F64,), (I32,)]                    # a float function on ints gives floatX
+SAME_KIND = [(F64,), (I32,)]                    # an int-preserving function keeps the int dtype
+ARITH = [(F64, F64), (I32, I32), (I32, F64), (F64, I8), (U8, I8), (I8, I32)]
+COMPARE = [(F64, F64), (I32, F64), (I32, I32), (U8, I8)]
+BITS = [(B, B), (I32, I32), (U8, U8), (I8, "int64")]
+GRID = lambda rng, shape, dtype: rng.integers(-2, 3, size=shape) * (0.5 if np.dtype(dtype).kind == "f" else 1)
+KEEP_FIRST = lambda dtypes: dtypes[0]
+
+
+def unary(name, fn, ref, domain="real", grad=True, dtypes=FLOAT_INT, **kw):
+    return OpSpec(name, fn, ref, UNARY_SHAPES, dtypes=dtypes, domain=domain, grad=grad, **kw)
+
+
+def binary(name, fn, ref, domain="real", grad=True, dtypes=ARITH, **kw):
+    return OpSpec(name, fn, ref, BINARY_SHAPES, dtypes=dtypes, domain=domain, grad=grad, **kw)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _round_half_away(x):
+    return np.sign(x) * np.floor(np.abs(x) + 0.5) if x.dtype.kind == "f" else x.copy()
+
+
+def _keep_int(fn):
+    """floor/ceil/trunc/rint: identity on integers (NumPy would return float64)."""
+    return lambda x: fn(x) if x.dtype.kind == "f" else x.copy()
+
+
+SCALAR_ROWS = [
+    binary("add", M.add, np.add, dtypes=ARITH + [(B, B)]),
+    binary("sub", M.sub, np.subtract),
+    binary("mul", M.mul, np.multiply, dtypes=ARITH + [(B, B)]),
+    binary("true_div", M.true_div, np.true_divide, domain=("real", "nonzero"),
+           dtypes=[(F64, F64), (I32, I32), (I32, F64), (U8, I8)]),
+    binary("int_div", M.int_div, np.floor_divide, domain=("real", "nonzero"), grad=False),
+    binary("mod", M.mod, np.mod, domain=("real", "nonzero")),
+    binary("pow", M.pow, np.power, domain=("positive", "exponent"), dtypes=[(F64, F64), (I32, I32), (F64, I32)]),
+    binary("maximum", M.maximum, np.maximum),
+    binary("minimum", M.minimum, np.minimum),
+    binary("arctan2", M.arctan2, np.arctan2, domain=("real", "nonzero"), dtypes=[(F64, F64), (I32, I32), (I32, F64)]),
+    binary("lt", M.lt, np.less, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("gt", M.gt, np.greater, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("le", M.le, np.less_equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("ge", M.ge, np.greater_equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("eq", M.eq, np.equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("neq", M.neq, np.not_equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("and_", M.and_, np.bitwise_and, domain="bits", dtypes=BITS, grad=False),
+    binary("or_", M.or_, np.bitwise_or, domain="bits", dtypes=BITS, grad=False),
+    binary("xor", M.xor, np.bitwise_xor, domain="bits", dtypes=BITS, grad=False),
+    unary("invert", M.invert, np.invert, domain="bits", dtypes=[(B,), (I32,), (U8,)], grad=False),
+    unary("neg", M.neg, np.negative, dtypes=SAME_KIND + [(I8,)]),
+    unary("abs", M.abs, np.abs, domain="nonzero", dtypes=SAME_KIND + [(I8,)]),
+    unary("sgn", M.sgn, np.sign, domain="nonzero", dtypes=SAME_KIND),
+    unary("exp", M.exp, np.exp, dtypes=FLOAT_INT + [(I8,), (U8,), (B,)]),
+    unary("exp2", M.exp2, np.exp2),
+    unary("expm1", M.expm1, np.expm1),
+    unary("log", M.log, np.log, domain="positive"),
+    unary("log2", M.log2, np.log2, domain="positive"),
+    unary("log10", M.log10, np.log10, domain="positive"),
+    unary("log1p", M.log1p, np.log1p, domain="unit"),
+    unary("sqrt", M.sqrt, np.sqrt, domain="positive", dtypes=FLOAT_INT + [("int64",)]),
+    unary("sqr", M.sqr, np.square, dtypes=SAME_KIND),
+    unary("reciprocal", M.reciprocal, lambda x: np.true_divide(1, x), domain="nonzero"),
+    unary("sin", M.sin, np.sin),
+    unary("cos", M.cos, np.cos),
+    unary("tan", M.tan, np.tan, domain="small"),
+    unary("arcsin", M.arcsin, np.arcsin, domain="unit"),
+    unary("arccos", M.arccos, np.arccos, domain="unit"),
+    unary("arctan", M.arctan, np.arctan),
+    unary("sinh", M.sinh, np.sinh),
+    unary("cosh", M.cosh, np.cosh),
+    unary("tanh", M.tanh, np.tanh),
+    unary("arcsinh", M.arcsinh, np.arcsinh),
+    unary("arccosh", M.arccosh, np.arccosh, domain="gt1"),
+    unary("arctanh", M.arctanh, np.arctanh, domain="unit"),
+    unary("erf", M.erf, scipy.special.erf),
+    unary("erfc", M.erfc, scipy.special.erfc),
+    unary("sigmoid", M.sigmoid, _sigmoid),
+    unary("softplus", M.softplus, lambda x: np.logaddexp(0, x)),
+    unary("floor", M.floor, _keep_int(np.floor), domain="halves", dtypes=SAME_KIND),
+    unary("ceil", M.ceil, _keep_int(np.ceil), domain="halves", dtypes=SAME_KIND),
+    unary("trunc", M.trunc, _keep_int(np.trunc), domain="halves", dtypes=SAME_KIND),
+    unary("round_half_to_even", M.round_half_to_even, _keep_int(np.rint), domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
+    unary("round_half_away_from_zero", M.round_half_away_from_zero, _round_half_away, domain="halves", grad_domain="off_ties",
+          dtypes=SAME_KIND),
+    unary("isnan", M.isnan, np.isnan, domain="special", dtypes=None, grad=False),
+    unary("isinf", M.isinf, np.isinf, domain="special", dtypes=None, grad=False),
+    unary("identity", M.identity, np.copy, dtypes=SAME_KIND + [(B,)]),
+    OpSpec("switch", M.switch, np.where, TERNARY_SHAPES, domain=(GRID, "real", "real"), grad=True,
+           dtypes=[(B, F64, F64), (B, I32, F64), (I32, F64, F64), (B, I32, I8)]),
+    OpSpec("clip", M.clip, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), TERNARY_SHAPES, grad=True,
+           domain=("real", lambda rng, s, d: rng.uniform(-1.5, -0.2, s), "positive"),
+           dtypes=[(F64, F64, F64), (I32, I32, I32)], out_dtype=KEEP_FIRST),
+]
+
+# Aliases and composites in math.py that are not table rows.
+MATH_ROWS = [
+    unary("round_default", M.round, _round_half_away, domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
+    unary("round_half_to_even_mode", lambda x: M.round(x, "half_to_even"), _keep_int(np.rint), domain="halves", grad_domain="off_ties",
+          dtypes=SAME_KIND),
+    OpSpec("where", M.where, np.where, TERNARY_SHAPES, dtypes=[(B, F64, F64)], domain=(GRID, "real", "real"),
+           grad=True),
+    binary("isclose", M.isclose, np.isclose, domain=GRID, dtypes=[(F64, F64)], grad=False),
+    binary("allclose", M.allclose, lambda a, b: np.asarray(np.allclose(a, b)), domain=GRID, dtypes=[(F64, F64)],
+           grad=False),
+    binary("ceil_intdiv", M.ceil_intdiv, lambda a, b: -np.floor_divide(-a, b), domain=("real", "nonzero"),
+           dtypes=[(I32, I32), ("int64", I8)], grad=False),
+    unary("deg2rad", M.deg2rad, np.deg2rad),
+    unary("rad2deg", M.rad2deg, np.rad2deg),
+    unary("logical_not_bool", M.logical_not, np.logical_not, dtypes=[(B,)], grad=False),
+]
+
+# Python operators on variables, with variables and Python numbers on either side.
+OPERATOR_ROWS = [
+    binary("op_add", lambda a, b: a + b, np.add),
+    binary("op_sub", lambda a, b: a - b, np.subtract),
+    binary("op_mul", lambda a, b: a * b, np.multiply),
+    binary("op_truediv", lambda a, b: a / b, np.true_divide, domain=("real", "nonzero")),
+    binary("op_floordiv", lambda a, b: a // b, np.floor_divide, domain=("real", "nonzero"), grad=False),
+    binary("op_mod", lambda a, b: a % b, np.mod, domain=("real", "nonzero")),
+    binary("op_pow", lambda a, b: a ** b, np.power, domain=("positive", "exponent"), dtypes=[(F64, F64), (F64, I32)]),
+    unary("op_abs", abs, np.abs, domain="nonzero", dtypes=SAME_KIND),
+    unary("op_neg", lambda a: -a, np.negative, dtypes=SAME_KIND),
+    unary("op_pos", lambda a: +a, np.positive, dtypes=SAME_KIND),
+    binary("op_lt", lambda a, b: a < b, np.less, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("op_gt", lambda a, b: a > b, np.greater, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("op_le", lambda a, b: a <= b, np.less_equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("op_ge", lambda a, b: a >= b, np.greater_equal, domain=GRID, dtypes=COMPARE, grad=False),
+    binary("op_and", lambda a, b: a & b, np.bitwise_and, domain="bits", dtypes=BITS, grad=False),
+    binary("op_or", lambda a, b: a | b, np.bitwise_or, domain="bits", dtypes=BITS, grad=False),
+    binary("op_xor", lambda a, b: a ^ b, np.bitwise_xor, domain="bits", dtypes=BITS, grad=False),
+    unary("op_invert", lambda a: ~a, np.invert, domain="bits", dtypes=[(B,), (I32,)], grad=False),
+    # Python numbers are weak: float32 stays float32, an int tensor stays int with an int, goes floatX with a float.
+    unary("const_add_float", lambda a: a + 1.5, lambda a: a + 1.5, dtypes=SAME_KIND),
+    unary("const_radd_float", lambda a: 1.5 + a, lambda a: 1.5 + a, dtypes=SAME_KIND),
+    unary("const_rsub_float", lambda a: 2.5 - a, lambda a: 2.5 - a, dtypes=SAME_KIND),
+    unary("const_mul_int", lambda a: a * 3, lambda a: a * 3, dtypes=SAME_KIND + [(I8,), (U8,)]),
+    unary("const_rtruediv", lambda a: 1.5 / a, lambda a: 1.5 / a, domain="nonzero", dtypes=SAME_KIND),
+    unary("const_truediv_int", lambda a: a / 2, lambda a: a / 2, dtypes=SAME_KIND + [(I8,)]),
+    unary("const_rfloordiv", lambda a: 7 // a, lambda a: 7 // a, domain="nonzero", dtypes=SAME_KIND, grad=False),
+    unary("const_pow_float", lambda a: a ** 2.0, lambda a: a ** 2.0, dtypes=[(F64,)]),
+    unary("const_pow_int", lambda a: a ** 3, lambda a: a ** 3, dtypes=SAME_KIND),
+    unary("const_rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, dtypes=[(F64,)]),
+    unary("const_maximum", lambda a: M.maximum(a, 0.5), lambda a: np.maximum(a, 0.5), dtypes=[(F64,)]),
+    unary("const_clip", lambda a: M.clip(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), dtypes=[(F64,)]),
+    unary("const_lt_float", lambda a: a < 0.5, lambda a: a < 0.5, dtypes=SAME_KIND, grad=False),
+    unary("const_numpy_float64", lambda a: a * np.float64(2.0), lambda a: a * np.float64(2.0), dtypes=[(F64,)]),
+    # A Python int that does not fit the tensor's dtype widens it to int64 (NumPy 2 raises OverflowError).
+    unary("const_int8_with_big_int", lambda a: a + 1000, lambda a: a.astype("int64") + 1000, dtypes=[(I8,)],
+          grad=False, float32=False),
+]
+
+
+def _cast_row(src, dst, domain="positive"):
+    return unary(f"cast_{src}_to_{dst}", lambda x: T.cast(x, dst), lambda x: x.astype(dst), domain=domain,
+                 dtypes=[(src,)], out_dtype=dst, float32=False,
+                 grad=src.startswith("float") and dst.startswith("float"))
+
+
+CAST_ROWS = [
+    _cast_row(F64, "float32"), _cast_row("float32", F64), _cast_row(F64, "int32", "real"), _cast_row(F64, "int64"),
+    _cast_row(F64, U8), _cast_row(F64, B, GRID), _cast_row(I32, F64, "real"), _cast_row(I32, "float32", "real"),
+    _cast_row(I32, "int64", "real"), _cast_row(I32, I8, "small"), _cast_row(I32, B, "small"),
+    _cast_row(B, "float32"), _cast_row(B, "int64"), _cast_row(F64, F64),
+    unary("astype_floatX", lambda x: x.astype("floatX"), lambda x: x.astype(config.floatX), dtypes=[(I32,)],
+          out_dtype=config.floatX, grad=False),
+    unary("astype_int32", lambda x: x.astype("int32"), lambda x: x.astype("int32"), dtypes=[(F64,)],
+          out_dtype="int32", grad=False, float32=False),
+]
+
+
+def _dimshuffle_row(name, pattern, ref, shapes):
+    return OpSpec(f"dimshuffle_{name}", lambda x: x.dimshuffle(*pattern), ref, [(s,) for s in shapes],
+                  dtypes=[(F64,), (I32,)], grad=True)
+
+
+DIMSHUFFLE_ROWS = [
+    _dimshuffle_row("transpose", (1, 0), lambda x: x.T, [(3, 4), (1, 4), (3, 1), (0, 3)]),
+    _dimshuffle_row("identity", (0, 1), lambda x: x, [(3, 4), (0, 1)]),
+    _dimshuffle_row("row", ("x", 0), lambda x: x[None, :], [(5,), (1,), (0,)]),
+    _dimshuffle_row("col", (0, "x"), lambda x: x[:, None], [(5,), (1,), (0,)]),
+    _dimshuffle_row("scalar_to_matrix", ("x", "x"), lambda x: x[None, None], [()]),
+    _dimshuffle_row("drop_last", (0,), lambda x: x[:, 0], [(3, 1), (1, 1), (0, 1)]),
+    _dimshuffle_row("drop_first", (1,), lambda x: x[0], [(1, 4), (1, 0)]),
+    _dimshuffle_row("to_scalar", (), lambda x: x.reshape(()), [(1,)]),
+    _dimshuffle_row("drop_and_permute", (2, "x", 0), lambda x: np.transpose(x[:, 0, :])[:, None, :],
+                    [(2, 1, 3), (1, 1, 1), (0, 1, 2)]),
+    _dimshuffle_row("permute3", (2, 0, 1), lambda x: np.transpose(x, (2, 0, 1)), [(2, 3, 4), (2, 1, 3), (1, 1, 1)]),
+    _dimshuffle_row("insert_middle", (0, "x", 1), lambda x: x[:, None, :], [(3, 4), (1, 0)]),
+]
+
+ALL_ROWS = SCALAR_ROWS + MATH_ROWS + OPERATOR_ROWS + CAST_ROWS + DIMSHUFFLE_ROWS
+
+
+@pytest.mark.parametrize("spec", params(ALL_ROWS))
+def test_elemwise_op(spec):
+    check_op(spec)
+
+
+def test_every_scalar_op_has_a_row():
+    covered = {row.name for row in SCALAR_ROWS}
+    assert set(SCALAR_OPS) <= covered, f"SCALAR_OPS without a test row: {sorted(set(SCALAR_OPS) - covered)}"
+
+
+def test_dimshuffle_rejects_dropping_a_non_broadcastable_dim():
+    with pytest.raises(ValueError, match="only size-1 dimensions"):
+        T.tensor("float64", shape=(3, 4), name="x").dimshuffle(0)
+
+
+def test_dimshuffle_drop_checks_size_at_run_time():
+    import layerkit_backend as lb
+
+    x = T.dmatrix("x")
+    f = lb.function([x], x.dimshuffle(0))
+    with pytest.raises(ValueError):
+        f(np.ones((3, 2)))
+
+
+def test_broadcast_clash_is_a_static_error():
+    a, b = T.tensor("float64", shape=(3,)), T.tensor("float64", shape=(4,))
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        a + b
