@@ -45,6 +45,8 @@ def fuse_elemwise(fgraph):
         if len(group) < 2:
             continue
         steps, externals = _describe(sorted(group, key=position.get), group)
+        if not externals:
+            continue  # only constants: constant folding's job (or nothing's, if it is excluded)
         composite = _make_composite(steps, externals, root.outputs[0].ndim)
         new = Apply(Elemwise(composite), externals, [TensorType(root.outputs[0].dtype,
                                                                  _static_shape(root, externals))()])

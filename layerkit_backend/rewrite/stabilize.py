@@ -27,13 +27,13 @@ def _one_minus(var):
     return _operand_beside(var.owner, 1, (0,)) if elemwise_name(var) == "sub" else None
 
 
-def _replacement(node, x, new):
-    """``[new]`` when it can stand for the node's output. Only float ``x``: on integers the rewritten forms would
-    wrap around (``-x``, ``1 + x``) at other points than the original."""
-    out = node.outputs[0]
-    if x.dtype not in FLOAT_DTYPES or new.dtype != out.dtype or not same_type_or_finer(out, new):
+def _replacement(node, x, build):
+    """``[build()]`` when it can stand for the node's output. Only for float ``x``: on integers the rewritten
+    forms would wrap around (``-x``, ``1 + x``) at other points than the original."""
+    if x.dtype not in FLOAT_DTYPES:
         return None
-    return [new]
+    out, new = node.outputs[0], build()
+    return [new] if new.dtype == out.dtype and same_type_or_finer(out, new) else None
 
 
 @register_local("stabilize", Elemwise)
@@ -42,7 +42,7 @@ def local_log_sigmoid(fgraph, node):
     if elemwise_name(node) != "log" or elemwise_name(node.inputs[0]) != "sigmoid":
         return None
     x = node.inputs[0].owner.inputs[0]
-    return _replacement(node, x, tmath.neg(tmath.softplus(tmath.neg(x))))
+    return _replacement(node, x, lambda: tmath.neg(tmath.softplus(tmath.neg(x))))
 
 
 @register_local("stabilize", Elemwise)
@@ -54,7 +54,7 @@ def local_log_one_minus_sigmoid(fgraph, node):
     if s is None or elemwise_name(s) != "sigmoid":
         return None
     x = s.owner.inputs[0]
-    return _replacement(node, x, tmath.neg(tmath.softplus(x)))
+    return _replacement(node, x, lambda: tmath.neg(tmath.softplus(x)))
 
 
 @register_local("stabilize", Elemwise)
@@ -65,9 +65,9 @@ def local_log1p(fgraph, node):
     arg = node.inputs[0]
     if elemwise_name(arg) == "add":
         x = _operand_beside(arg.owner, 1)
-        return None if x is None else _replacement(node, x, tmath.log1p(x))
+        return None if x is None else _replacement(node, x, lambda: tmath.log1p(x))
     x = _one_minus(arg)
-    return None if x is None else _replacement(node, x, tmath.log1p(tmath.neg(x)))
+    return None if x is None else _replacement(node, x, lambda: tmath.log1p(tmath.neg(x)))
 
 
 @register_local("stabilize", Elemwise)
@@ -83,4 +83,4 @@ def local_expm1(fgraph, node):
     if e is None or elemwise_name(e) != "exp":
         return None
     x = e.owner.inputs[0]
-    return _replacement(node, x, tmath.expm1(x))
+    return _replacement(node, x, lambda: tmath.expm1(x))

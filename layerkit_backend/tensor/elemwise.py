@@ -4,6 +4,8 @@ Broadcasting follows NumPy at run time, also for dimensions whose size is unknow
 gradient of a broadcast input is summed back to the input's shape (statically when the shapes tell, else by
 SumToShape at run time). So inputs with size-1 dimensions are always differentiated correctly.
 """
+import numpy as np
+
 from ..graph.basic import Apply, Op
 from .type import FLOAT_DTYPES, TensorType
 from .variable import TensorConstant, as_tensor_variable, constant
@@ -43,26 +45,33 @@ def _adapt_weak(inputs):
     out = []
     for v in inputs:
         if getattr(v.tag, "weak", False) and v.dtype != target:
-            value = v.data
-            kind = value.dtype.kind
-            tkind = target[0] if target != "bool" else "b"
+            value = v.tag.python_value
+            kind = v.data.dtype.kind
+            tkind = "b" if target == "bool" else np.dtype(target).kind
             if kind == "f" and tkind in "iub":
-                v = constant(value.item())  # 2.5 * int_tensor: the float decides (floatX)
+                pass  # 2.5 * int_tensor: the float decides (it is already floatX)
             elif kind in "iu" and tkind == "b":
                 pass  # int * bool tensor: keep the int
-            elif v.data.ndim == 0 and _fits(value, target):
-                v = constant(value, dtype=target)
+            elif _fits(value, target):
+                v = _weak_constant(value, target, v.data.shape)
         out.append(v)
     return out
 
 
-def _fits(value, dtype):
-    import numpy as np
+def _weak_constant(value, dtype, shape):
+    const = constant(np.asarray(value, dtype=dtype).reshape(shape))
+    const.tag.weak, const.tag.python_value = True, value
+    return const
 
+
+def _fits(value, dtype):
+    """Does the Python number ``value`` survive conversion to ``dtype`` (floats always do, up to rounding)?"""
     if dtype == "bool":
         return False
+    if np.dtype(dtype).kind in "fc":
+        return True
     try:
-        return np.asarray(value).astype(dtype).item() == value.item() or np.dtype(dtype).kind in "fc"
+        return np.asarray(value).astype(dtype).item() == value
     except (OverflowError, ValueError):
         return False
 
@@ -134,9 +143,10 @@ class Elemwise(Op):
 def _pad_left(x, ndim):
     """``x`` with leading broadcastable dimensions up to ``ndim`` (a constant is reshaped, not wrapped)."""
     if isinstance(x, TensorConstant):
-        padded = constant(x.data.reshape((1,) * (ndim - x.ndim) + x.data.shape))
-        padded.tag.weak = getattr(x.tag, "weak", False)
-        return padded
+        shape = (1,) * (ndim - x.ndim) + x.data.shape
+        if getattr(x.tag, "weak", False):
+            return _weak_constant(x.tag.python_value, x.dtype, shape)
+        return constant(x.data.reshape(shape))
     return DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
 
 

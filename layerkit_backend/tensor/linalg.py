@@ -217,7 +217,8 @@ def batched_dot(a, b):
     if b.ndim == 1:
         return a * b.dimshuffle(0, *(["x"] * (a.ndim - 1)))
     if a.ndim == 2 and b.ndim == 2:
-        return (a * b).sum(axis=1)
+        prod = a * b  # summed in its own dtype, as dot does (sum alone would widen int32 to int64)
+        return prod.sum(axis=1, dtype=prod.dtype if prod.dtype != "bool" else "int64")
     if a.ndim == 2:
         return matmul(a.dimshuffle(0, "x", 1), b).dimshuffle(0, *range(2, b.ndim))
     if b.ndim == 2:
@@ -259,4 +260,4 @@ def batched_tensordot(x, y, axes=2):
     y3 = reshape(yt, [ys[0], k, prod(ys[1 + len(ya):])])
     out = _matmul(x3, y3)
     out_shape = [xs[0]] + list(xs[1:1 + len(x_free)]) + list(ys[1 + len(ya):])
-    return reshape(out, stack([cast(s, "int64") for s in out_shape]))
+    return reshape(out, [cast(s, "int64") for s in out_shape])  # a list: static sizes stay static

@@ -65,7 +65,7 @@ class Reduce(Op):
         axes, keepdims, out_dtype = self.axes, self.keepdims, node.outputs[0].dtype
         in_dtype = node.inputs[0].dtype
         kwargs = {}
-        if self.kind in ("sum", "prod") and out_dtype != in_dtype:
+        if self.kind in ("sum", "prod"):  # always: NumPy sums int32 as int64 even when int32 is asked for
             kwargs["dtype"] = out_dtype
         if not axes:
             return lambda x: x.astype(out_dtype) if out_dtype != in_dtype else x

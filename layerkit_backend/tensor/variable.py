@@ -155,6 +155,8 @@ def constant(value, name=None, ndim=None, dtype=None):
         arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
     const = TensorConstant(TensorType(arr.dtype, shape=arr.shape), arr, name=name)
     const.tag.weak = weak and dtype is None  # a Python number adapts its dtype to the tensor it meets
+    if const.tag.weak:
+        const.tag.python_value = value  # re-cast from this, not from the floatX rounding (0.1 stays exact in f64)
     return const
 
 

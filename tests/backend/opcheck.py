@@ -5,8 +5,10 @@ try. The checker then verifies, for every shape set, dtype combination and memor
 
 1. values against the reference, compiled in the default mode and with no rewrites (``Mode(optimizer=None)``);
 2. the output dtype against the documented rule (``expected_dtype``) and the symbolic dtype;
-3. the static output shape (``out.type.shape``, None = unknown) against the run-time shape, with inputs typed
-   three ways: all sizes unknown, Theano-style broadcastable (1 where the size is 1), fully static;
+3. the static output shape (``out.type.shape``, None = unknown) against the run-time shape. The row's first dtype
+   combination types its inputs three ways (all sizes unknown, Theano-style broadcastable with 1 where the size
+   is 1, fully static, which must then give a fully static output); the other combinations, there to check the
+   dtype rule, use unknown sizes only. Functions with unknown input sizes are compiled once per rank and reused;
 4. that no input is mutated and that no output shares memory with an input;
 5. odd layouts: strided views, Fortran order and negative strides;
 6. float32 inputs give float32 outputs (a Python float constant in the builder must not upcast);
@@ -85,11 +87,10 @@ class OpSpec:
         shapes: shape sets, one shape per input.
         dtypes: dtype combinations to run (one dtype per input); default float64 everywhere. A float32 twin of
             every all-float combination is added automatically.
-        domain: value domain per input (a key of DOMAINS, or ``f(rng, shape, dtype) -> array``); one value
-            applies to every input.
+        domain: value domain (a key of DOMAINS, or ``f(rng, shape, dtype) -> array``): one for every input, or
+            a tuple with one per input.
         grad: check gradients with verify_grad (float64 inputs only; non-float inputs are held constant).
         grad_shapes: shape sets for the gradient check (default: those of ``shapes`` with no empty array).
-        grad_build: the function to differentiate when it differs from ``build`` (e.g. one output of a tuple).
         grad_domain: value domain for the gradient points when it differs from ``domain``.
         out_dtype: the expected output dtype (a dtype name, or ``f(in_dtypes) -> name``) when the default rule
             (``expected_dtype``) does not apply.
@@ -107,7 +108,6 @@ class OpSpec:
     domain: Any = "real"
     grad: bool = False
     grad_shapes: Optional[Sequence[tuple]] = None
-    grad_build: Optional[Callable] = None
     grad_domain: Any = None
     out_dtype: Any = None
     static_complete: bool = True
@@ -277,7 +277,7 @@ def _check_grad(spec, shape_set, rng):
     domain = spec.grad_domain or spec.domain
     arrays = [_values(domain, k, rng, s, d) for k, (s, d) in enumerate(zip(shape_set, dtypes))]
     diff = [k for k, d in enumerate(dtypes) if d == F64]
-    build = spec.grad_build or spec.build
+    build = spec.build
     for static in (False, True):
         def fun(*xs):
             full = [T.constant(a) for a in arrays]

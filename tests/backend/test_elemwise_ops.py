@@ -6,6 +6,8 @@ import scipy.special
 
 import layerkit_backend.tensor as T
 from layerkit_backend.config import config
+from layerkit_backend.gradient import grad_scale
+from layerkit_backend.graph.basic import Apply, Op
 from layerkit_backend.tensor import math as M
 from layerkit_backend.tensor.scalar import SCALAR_OPS
 from opcheck import BINARY_SHAPES, F64, TERNARY_SHAPES, UNARY_SHAPES, OpSpec, check_op, params
@@ -13,11 +15,20 @@ from opcheck import BINARY_SHAPES, F64, TERNARY_SHAPES, UNARY_SHAPES, OpSpec, ch
 I32, I8, U8, B = "int32", "int8", "uint8", "bool"
 FLOAT_INT = [(F64,), (I32,)]                    # a float function on ints gives floatX
 SAME_KIND = [(F64,), (I32,)]                    # an int-preserving function keeps the int dtype
-ARITH = [(F64, F64), (I32, I32), (I32, F64), (F64, I8), (U8, I8), (I8, I32)]
+ARITH = [(F64, F64), (I32, I32), (I32, F64), (F64, I8), (U8, I8), (I8, I32), ("float32", F64)]
 COMPARE = [(F64, F64), (I32, F64), (I32, I32), (U8, I8)]
 BITS = [(B, B), (I32, I32), (U8, U8), (I8, "int64")]
 GRID = lambda rng, shape, dtype: rng.integers(-2, 3, size=shape) * (0.5 if np.dtype(dtype).kind == "f" else 1)
 KEEP_FIRST = lambda dtypes: dtypes[0]
+
+
+def _lattice(offset):
+    """Values on k * 0.2 + offset (jittered by 0.02): two lattices 0.1 apart never come within a finite-difference
+    step of each other, so maximum/minimum have no near-ties where the gradient jumps."""
+    return lambda rng, s, d: rng.integers(-10, 10, size=s) * 0.2 + offset + rng.uniform(-0.02, 0.02, size=s)
+
+
+NO_TIES = (_lattice(0.0), _lattice(0.1))
 
 
 def unary(name, fn, ref, domain="real", grad=True, dtypes=FLOAT_INT, **kw):
@@ -49,10 +60,12 @@ SCALAR_ROWS = [
            dtypes=[(F64, F64), (I32, I32), (I32, F64), (U8, I8)]),
     binary("int_div", M.int_div, np.floor_divide, domain=("real", "nonzero"), grad=False),
     binary("mod", M.mod, np.mod, domain=("real", "nonzero")),
-    binary("pow", M.pow, np.power, domain=("positive", "exponent"), dtypes=[(F64, F64), (I32, I32), (F64, I32)]),
-    binary("maximum", M.maximum, np.maximum),
-    binary("minimum", M.minimum, np.minimum),
-    binary("arctan2", M.arctan2, np.arctan2, domain=("real", "nonzero"), dtypes=[(F64, F64), (I32, I32), (I32, F64)]),
+    binary("pow", M.pow, np.power, domain=("positive", "exponent"),
+           dtypes=[(F64, F64), (I32, I32), (F64, I32), (I32, F64)]),
+    binary("maximum", M.maximum, np.maximum, grad_domain=NO_TIES),
+    binary("minimum", M.minimum, np.minimum, grad_domain=NO_TIES),
+    binary("arctan2", M.arctan2, np.arctan2, domain=("real", "nonzero"),
+           dtypes=[(F64, F64), (I32, I32), (I32, F64)]),
     binary("lt", M.lt, np.less, domain=GRID, dtypes=COMPARE, grad=False),
     binary("gt", M.gt, np.greater, domain=GRID, dtypes=COMPARE, grad=False),
     binary("le", M.le, np.less_equal, domain=GRID, dtypes=COMPARE, grad=False),
@@ -95,9 +108,11 @@ SCALAR_ROWS = [
     unary("floor", M.floor, _keep_int(np.floor), domain="halves", dtypes=SAME_KIND),
     unary("ceil", M.ceil, _keep_int(np.ceil), domain="halves", dtypes=SAME_KIND),
     unary("trunc", M.trunc, _keep_int(np.trunc), domain="halves", dtypes=SAME_KIND),
-    unary("round_half_to_even", M.round_half_to_even, _keep_int(np.rint), domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
-    unary("round_half_away_from_zero", M.round_half_away_from_zero, _round_half_away, domain="halves", grad_domain="off_ties",
+    # Ties (k + 0.5) test the rounding rule; gradients are taken away from them, where rounding is flat.
+    unary("round_half_to_even", M.round_half_to_even, _keep_int(np.rint), domain="halves", grad_domain="off_ties",
           dtypes=SAME_KIND),
+    unary("round_half_away_from_zero", M.round_half_away_from_zero, _round_half_away, domain="halves",
+          grad_domain="off_ties", dtypes=SAME_KIND),
     unary("isnan", M.isnan, np.isnan, domain="special", dtypes=None, grad=False),
     unary("isinf", M.isinf, np.isinf, domain="special", dtypes=None, grad=False),
     unary("identity", M.identity, np.copy, dtypes=SAME_KIND + [(B,)]),
@@ -111,8 +126,8 @@ SCALAR_ROWS = [
 # Aliases and composites in math.py that are not table rows.
 MATH_ROWS = [
     unary("round_default", M.round, _round_half_away, domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
-    unary("round_half_to_even_mode", lambda x: M.round(x, "half_to_even"), _keep_int(np.rint), domain="halves", grad_domain="off_ties",
-          dtypes=SAME_KIND),
+    unary("round_half_to_even_mode", lambda x: M.round(x, "half_to_even"), _keep_int(np.rint), domain="halves",
+          grad_domain="off_ties", dtypes=SAME_KIND),
     OpSpec("where", M.where, np.where, TERNARY_SHAPES, dtypes=[(B, F64, F64)], domain=(GRID, "real", "real"),
            grad=True),
     binary("isclose", M.isclose, np.isclose, domain=GRID, dtypes=[(F64, F64)], grad=False),
@@ -204,7 +219,34 @@ DIMSHUFFLE_ROWS = [
     _dimshuffle_row("insert_middle", (0, "x", 1), lambda x: x[:, None, :], [(3, 4), (1, 0)]),
 ]
 
-ALL_ROWS = SCALAR_ROWS + MATH_ROWS + OPERATOR_ROWS + CAST_ROWS + DIMSHUFFLE_ROWS
+WIDE = lambda rng, shape, dtype: rng.uniform(-800, 800, size=shape)
+TWO_D = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (3, 4)), ((0, 4), (1, 4)), ((), (2, 3))]
+
+# Chains of ops (what fusion and the inplace rewrites see), and numerically hard inputs.
+COMPOSITE_ROWS = [
+    binary("chain_exp_mul_sin", lambda x, y: M.exp(x) * y + M.sin(x), lambda x, y: np.exp(x) * y + np.sin(x),
+           dtypes=[(F64, F64), (I32, F64)]),
+    OpSpec("chain_transposed_operand", lambda x, y: M.tanh(x.T) * 2 + y, lambda x, y: np.tanh(x.T) * 2 + y,
+           [((4, 3), (3, 4)), ((4, 1), (1, 4)), ((1, 3), (3, 1)), ((0, 3), (3, 0))], grad=True),
+    OpSpec("chain_broadcast_row", lambda x, y: (x.dimshuffle("x", 0) + y) * x.dimshuffle("x", 0),
+           lambda x, y: (x[None] + y) * x[None], [((4,), (3, 4)), ((1,), (2, 3)), ((4,), (0, 4))], grad=True),
+    OpSpec("leaky_relu", lambda x: M.switch(x > 0, x, 0.1 * x), lambda x: np.where(x > 0, x, 0.1 * x),
+           UNARY_SHAPES, grad=True, grad_domain="nonzero"),
+    OpSpec("switch_const_branch", lambda c, x: M.switch(c, x, 0), lambda c, x: np.where(c, x, 0).astype(x.dtype),
+           TWO_D, dtypes=[(B, F64), (B, I32)], domain=(GRID, "real"), grad=True),
+    OpSpec("sigmoid_derivative", lambda x: M.sigmoid(x) * (1 - M.sigmoid(x)),
+           lambda x: _sigmoid(x) * (1 - _sigmoid(x)), UNARY_SHAPES, grad=True),
+    OpSpec("reused_input", lambda x: x * x + x / (x * x + 1), lambda x: x * x + x / (x * x + 1), UNARY_SHAPES,
+           dtypes=[(F64,), (I32,)], grad=True),
+    OpSpec("two_outputs_shared_input", lambda x: (M.exp(x), x + 1), lambda x: (np.exp(x), x + 1), UNARY_SHAPES),
+    OpSpec("output_is_input", lambda x: (x, x * 2), lambda x: (x, x * 2), UNARY_SHAPES),
+    unary("sigmoid_wide", M.sigmoid, _sigmoid, domain=WIDE, dtypes=None, grad=False),
+    unary("softplus_wide", M.softplus, lambda x: np.logaddexp(0, x), domain=WIDE, dtypes=None, grad=False),
+    unary("tanh_wide", M.tanh, np.tanh, domain=WIDE, dtypes=None, grad=False),
+    unary("erfc_wide", M.erfc, scipy.special.erfc, domain=WIDE, dtypes=None, grad=False),
+]
+
+ALL_ROWS = SCALAR_ROWS + MATH_ROWS + OPERATOR_ROWS + CAST_ROWS + DIMSHUFFLE_ROWS + COMPOSITE_ROWS
 
 
 @pytest.mark.parametrize("spec", params(ALL_ROWS))
@@ -235,3 +277,40 @@ def test_broadcast_clash_is_a_static_error():
     a, b = T.tensor("float64", shape=(3,)), T.tensor("float64", shape=(4,))
     with pytest.raises(ValueError, match="cannot broadcast"):
         a + b
+
+
+# -- the checker itself: each check must fail on an op that breaks it --------------------------------------------
+class _Broken(Op):
+    """Identity on a vector that breaks one promise: 'mutate' writes into its input, 'shape' declares a wrong
+    static shape."""
+
+    __props__ = ("how",)
+
+    def __init__(self, how):
+        self.how = how
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        shape = (7,) if self.how == "shape" else x.type.shape
+        return Apply(self, [x], [T.TensorType(x.dtype, shape)()])
+
+    def perform(self, xp, node, inputs):
+        (x,) = inputs
+        if self.how == "mutate" and x.size:
+            x[...] = 0
+        return [x.copy()]
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]]
+
+
+@pytest.mark.parametrize("spec, message", [
+    (OpSpec("wrong_values", M.exp, np.sin, [((3,),)]), "Not equal"),
+    (OpSpec("upcasts_float32", lambda x: T.cast(x, "float64") * 1, np.copy, [((3,),)]), "dtype float64"),
+    (OpSpec("mutates", _Broken("mutate"), np.copy, [((3,),)], domain="positive"), "mutated"),
+    (OpSpec("static_shape", _Broken("shape"), np.copy, [((3,),)]), "static shape"),
+    (OpSpec("wrong_grad", lambda x: grad_scale(x, 2.0), np.copy, [((3,),)], grad=True), "finite differences"),
+], ids=lambda v: v.name if isinstance(v, OpSpec) else "")
+def test_checker_catches(spec, message):
+    with pytest.raises(AssertionError, match=message):
+        check_op(spec)

@@ -27,6 +27,13 @@ def _with_zeros(rng, shape, dtype):
     return x.astype(dtype)
 
 
+def _distinct(rng, shape, dtype):
+    """Values at least 0.2 apart: max and min have no (near-)ties, where their gradient is not defined."""
+    n = int(np.prod(shape, dtype=np.int64))
+    x = (rng.permutation(n) - n / 2) * 0.25 + rng.uniform(-0.02, 0.02, size=n)
+    return x.reshape(shape).astype(dtype)
+
+
 def _const(*values):
     """A domain giving fixed values whatever the shape (sizes, axes, split points)."""
     return lambda rng, shape, dtype: np.asarray(values if shape else values[0], dtype=dtype).reshape(shape)
@@ -47,22 +54,25 @@ AXIS_CASES = [
 ]
 
 
-def _reduces_empty(shape, axis):
+def _lane(shape, axis):
+    """How many elements each output element reduces."""
     axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
-    return any(shape[a] == 0 for a in axes)
+    return int(np.prod([shape[a] for a in axes]))
 
 
-def reduce_rows(name, fn, ref, dtypes, grad=True, empty=True, cases=AXIS_CASES, **kw):
+def reduce_rows(name, fn, ref, dtypes, grad=True, empty=True, cases=AXIS_CASES, grad_min_lane=1, **kw):
     """One row per axis case of AXIS_CASES. ``empty``: True (all empty shapes), "kept" (only those whose empty
-    dimensions are not reduced: max and min have no identity), False (none)."""
+    dimensions are not reduced: max and min have no identity), False (none). Gradients are checked on non-empty
+    shapes whose lanes hold at least ``grad_min_lane`` elements (std of one element is sqrt(0): no derivative)."""
     rows = []
     for suffix, kwargs, shapes, empty_shapes in cases:
         if empty == "kept":
-            empty_shapes = [s for s in empty_shapes if not _reduces_empty(s, kwargs["axis"])]
+            empty_shapes = [s for s in empty_shapes if _lane(s, kwargs["axis"]) > 0]
         shapes = shapes + (empty_shapes if empty else [])
+        grad_shapes = [(s,) for s in shapes if 0 not in s and _lane(s, kwargs["axis"]) >= grad_min_lane]
         rows.append(OpSpec(f"{name}_{suffix}", lambda x, kw_=kwargs: fn(x, **kw_),
-                           lambda x, kw_=kwargs: ref(x, **kw_), [(s,) for s in shapes], dtypes=dtypes, grad=grad,
-                           **kw))
+                           lambda x, kw_=kwargs: ref(x, **kw_), [(s,) for s in shapes], dtypes=dtypes,
+                           grad=grad and bool(grad_shapes), grad_shapes=grad_shapes, **kw))
     return rows
 
 
@@ -89,15 +99,15 @@ PROD_ZEROS = dict(grad_domain=_with_zeros, grad=HAVE_SUBTENSOR)  # prod's gradie
 
 REDUCE_ROWS = (
     reduce_rows("sum", T.sum, np.sum, [(F64,), (I32,), (B,), (U8,)])
-    + reduce_rows("prod", T.prod, np.prod, [(F64,), (I32,), (U8,)], **PROD_ZEROS)
-    + reduce_rows("mean", T.mean, np.mean, [(F64,), (I32,)])
+    + reduce_rows("prod", T.prod, np.prod, [(F64,), (I32,), (U8,), (B,)], **PROD_ZEROS)
+    + reduce_rows("mean", T.mean, np.mean, [(F64,), (I32,), (B,)])
     + reduce_rows("var", T.var, np.var, [(F64,), (I32,)])
     + reduce_rows("var_ddof1", lambda x, **k: T.var(x, ddof=1, **k), lambda x, **k: np.var(x, ddof=1, **k),
-                  [(F64,)], empty=False, cases=[c for c in AXIS_CASES if c[0] in ("all", "axis1", "axes02")],
-                  static_complete=True)
-    + reduce_rows("std", T.std, np.std, [(F64,), (I32,)], empty=False)
-    + reduce_rows("max", T.max, np.max, [(F64,), (I32,), (U8,)], empty="kept")
-    + reduce_rows("min", T.min, np.min, [(F64,), (I32,), (B,)], empty="kept")
+                  [(F64,)], empty="kept", cases=[c for c in AXIS_CASES if c[0] in ("all", "axis1", "axes02")],
+                  grad_min_lane=2)
+    + reduce_rows("std", T.std, np.std, [(F64,), (I32,)], empty="kept", grad_min_lane=2)
+    + reduce_rows("max", T.max, np.max, [(F64,), (I32,), (U8,)], empty="kept", grad_domain=_distinct)
+    + reduce_rows("min", T.min, np.min, [(F64,), (I32,), (B,)], empty="kept", grad_domain=_distinct)
     + reduce_rows("all", T.all, np.all, [(B,), (I32,), (F64,)], grad=False, domain=GRID)
     + reduce_rows("any", T.any, np.any, [(B,), (I32,), (F64,)], grad=False, domain=GRID)
     + reduce_rows("argmax", T.argmax, _np_argmax(np.argmax), [(F64,), (I32,)], grad=False, empty="kept",
@@ -112,11 +122,11 @@ REDUCE_ROWS = (
     + reduce_rows("norm_l2", lambda x, **k: T.norm(x, 2, **k), _np_norm(2), [(F64,), (I32,)], cases=NORM_CASES,
                   domain="nonzero", empty="kept")
     + reduce_rows("norm_inf", lambda x, **k: T.norm(x, np.inf, **k), _np_norm(np.inf), [(F64,)],
-                  cases=NORM_CASES, domain="nonzero", empty="kept")
+                  cases=NORM_CASES, domain="nonzero", empty="kept", grad_domain=_distinct)
     + reduce_rows("norm_l3", lambda x, **k: T.norm(x, 3, **k), _np_norm(3), [(F64,)], cases=NORM_CASES,
                   domain="nonzero", empty="kept")
     + [OpSpec("max_and_argmax_grad", lambda x: T.max_and_argmax(x, axis=1)[0], lambda x: np.max(x, axis=1),
-              [((3, 4),), ((2, 1, 3),)], grad=True),
+              [((3, 4),), ((2, 1, 3),)], grad=True, grad_domain=_distinct),
        OpSpec("sum_dtype_float32", lambda x: T.sum(x, dtype="float32"), lambda x: np.sum(x, dtype="float32"),
               [((3, 4),), ((0,),)], dtypes=[(I32,)], out_dtype="float32"),
        OpSpec("mean_dtype_float64", lambda x: T.mean(x, axis=0, dtype="float64"),
@@ -136,7 +146,7 @@ DOT_SHAPES = {
     "2x3": [((3, 4), (2, 4, 5)), ((1, 4), (2, 4, 1))],
     "3x3": [((2, 3, 4), (3, 4, 5)), ((1, 2, 3), (2, 3, 1))],
 }
-MIXED = [(F64, F64), (I32, I32), (I32, F64)]
+MIXED = [(F64, F64), (I32, I32), (I32, F64), (F64, "float32")]
 
 
 def _batched_dot_ref(a, b):
@@ -198,8 +208,8 @@ SHAPE_ROWS = [
            static_complete=False),
     OpSpec("reshape_shape_of_other", lambda x, y: T.reshape(x, y.shape), lambda x, y: x.reshape(y.shape),
            [((3, 4), (2, 6)), ((6,), (3, 2))], grad=True),
-    OpSpec("flatten_1", lambda x: T.flatten(x), lambda x: x.reshape(-1), [((3, 4),), ((2, 3, 4),), ((5,),),
-                                                                         ((0, 3),)], grad=True),
+    OpSpec("flatten_1", lambda x: T.flatten(x), lambda x: x.reshape(-1),
+           [((3, 4),), ((2, 3, 4),), ((5,),), ((0, 3),), ((),)], grad=True),
     OpSpec("flatten_2", lambda x: x.flatten(2), lambda x: x.reshape(x.shape[0], -1),
            [((3, 4),), ((2, 3, 4),), ((2, 1, 3, 2),), ((2, 0, 3),)], grad=True),
     OpSpec("flatten_3", lambda x: x.flatten(3), lambda x: x.reshape(x.shape[0], x.shape[1], -1),
@@ -291,24 +301,22 @@ BASIC_ROWS = [
     OpSpec("eye_negative_k", lambda: T.eye(3, k=-1, dtype="float64"), lambda: np.eye(3, k=-1), [()], out_dtype=F64),
     OpSpec("eye_symbolic", lambda n, m: T.eye(n, m), lambda n, m: np.eye(int(n), int(m), dtype=FX), [((), ())],
            dtypes=[(I64, I64)], domain=(_const(2), _const(3)), static_complete=False),
+    # Join's gradient slices with getitem (tensor/subtensor.py).
     OpSpec("concatenate_axis0", lambda a, b: T.concatenate([a, b]), lambda a, b: np.concatenate([a, b]),
-           [((2, 3), (4, 3)), ((0, 3), (2, 3)), ((1,), (3,)), ((1, 3), (1, 3))], dtypes=MIXED, grad=True,
-           marks=[NEEDS_SUBTENSOR]),
+           [((2, 3), (4, 3)), ((0, 3), (2, 3)), ((1,), (3,)), ((1, 3), (1, 3))], dtypes=MIXED, grad=HAVE_SUBTENSOR),
     OpSpec("concatenate_axis1", lambda a, b: T.concatenate([a, b], axis=1), lambda a, b: np.concatenate([a, b], 1),
-           [((2, 3), (2, 1)), ((2, 0), (2, 2)), ((3, 1), (3, 1))], grad=True, marks=[NEEDS_SUBTENSOR]),
+           [((2, 3), (2, 1)), ((2, 0), (2, 2)), ((3, 1), (3, 1))], grad=HAVE_SUBTENSOR),
     OpSpec("concatenate_axis_neg1", lambda a, b, c: T.concatenate([a, b, c], axis=-1),
-           lambda a, b, c: np.concatenate([a, b, c], -1), [((2, 1, 3), (2, 1, 2), (2, 1, 1))], grad=True,
-           marks=[NEEDS_SUBTENSOR]),
+           lambda a, b, c: np.concatenate([a, b, c], -1), [((2, 1, 3), (2, 1, 2), (2, 1, 1))], grad=HAVE_SUBTENSOR),
     OpSpec("join", lambda a, b: T.join(1, a, b), lambda a, b: np.concatenate([a, b], 1),
-           [((2, 3), (2, 4))], grad=True, marks=[NEEDS_SUBTENSOR]),
+           [((2, 3), (2, 4))], grad=HAVE_SUBTENSOR),
     OpSpec("join_single", lambda a: T.join(0, a), np.copy, [((2, 3),)], grad=True),
     OpSpec("stack_axis0", lambda a, b: T.stack([a, b]), lambda a, b: np.stack([a, b]),
-           [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((0,), (0,))], dtypes=MIXED, grad=True,
-           marks=[NEEDS_SUBTENSOR]),
+           [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((0,), (0,))], dtypes=MIXED, grad=HAVE_SUBTENSOR),
     OpSpec("stack_axis1", lambda a, b: T.stack([a, b], axis=1), lambda a, b: np.stack([a, b], 1),
-           [((3,), (3,)), ((2, 3), (2, 3))], grad=True, marks=[NEEDS_SUBTENSOR]),
+           [((3,), (3,)), ((2, 3), (2, 3))], grad=HAVE_SUBTENSOR),
     OpSpec("stack_axis_neg1", lambda a, b: T.stack([a, b], axis=-1), lambda a, b: np.stack([a, b], -1),
-           [((2, 3), (2, 3))], grad=True, marks=[NEEDS_SUBTENSOR]),
+           [((2, 3), (2, 3))], grad=HAVE_SUBTENSOR),
     OpSpec("split", lambda x: T.split(x, [1, 3], 2), lambda x: tuple(np.split(x, [1])), [((4, 2),), ((4,),)],
            dtypes=[(F64,), (I32,)]),
     OpSpec("split_axis1", lambda x: T.split(x, [2, 0, 1], 3, axis=1), lambda x: tuple(np.split(x, [2, 2], 1)),
