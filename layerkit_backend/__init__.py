@@ -16,11 +16,11 @@ from .graph import clone_replace
 from .graph.basic import Apply, Constant, Variable
 from . import gradient, printing
 from .gradient import Lop, Rop, grad
-from .graph import traversal as _traversal
+from .printing import pp
 
 clone = clone_replace  # theano.clone(output, replace=...) is clone_replace
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "function", "Function", "shared", "SharedVariable", "In", "Out", "Mode",
-           "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "grad", "Lop", "Rop", "gradient", "printing", "clone",
+           "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "grad", "Lop", "Rop", "gradient", "printing", "pp", "clone",
            "clone_replace", "Variable", "Constant", "Apply"]

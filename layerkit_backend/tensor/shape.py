@@ -109,8 +109,8 @@ class Reshape(Op):
             if all(s is not None for s in static) and all(s is not None for s in x.type.shape) \
                     and int(np.prod(static)) != int(np.prod(x.type.shape)):
                 raise ValueError(f"reshape: cannot reshape {x.type.shape_str()} into {tuple(shp.data.tolist())}")
-        elif shp.owner is not None and hasattr(shp.owner.op, "static_entries"):
-            static = shp.owner.op.static_entries(shp.owner)
+        else:
+            static = _stacked_entries(shp, self.ndim)
         return Apply(self, [x, shp], [TensorType(x.dtype, tuple(static))()])
 
     def make_thunk(self, node, xp):
@@ -132,6 +132,28 @@ class Reshape(Op):
 
     def connection_pattern(self, node):
         return [[True], [False]]
+
+
+def _stacked_entries(shp, ndim):
+    """The build-time-known entries of a shape vector made by ``stack`` (None where unknown or -1)."""
+    from .basic import Join, NotScalarConstantError, get_scalar_constant_value
+    from .elemwise import DimShuffle
+
+    node = shp.owner
+    if node is None or not isinstance(node.op, Join) or len(node.inputs) != ndim:
+        return [None] * ndim
+    out = []
+    for part in node.inputs:
+        inner = part.owner
+        if inner is None or not isinstance(inner.op, DimShuffle) or inner.op.new_order != ("x",):
+            out.append(None)
+            continue
+        try:
+            value = int(get_scalar_constant_value(inner.inputs[0]))
+        except NotScalarConstantError:
+            value = -1
+        out.append(None if value < 0 else value)
+    return out
 
 
 def reshape(x, newshape, ndim=None):
@@ -179,7 +201,11 @@ def flatten(x, ndim=1):
     if all(s is not None for s in x.type.shape):
         sizes = list(x.type.shape[: ndim - 1]) + [int(np.prod(x.type.shape[ndim - 1:], dtype=np.int64))]
         return Reshape(ndim)(x, constant(np.asarray(sizes, dtype="int64")))
-    return Reshape(ndim)(x, stack(lead + [constant(np.int64(-1))]) if lead else constant(np.asarray([-1])))
+    trailing = x.type.shape[ndim - 1:]
+    last = int(np.prod(trailing, dtype=np.int64)) if all(s is not None for s in trailing) else -1
+    if not lead:
+        return Reshape(ndim)(x, constant(np.asarray([-1])))
+    return Reshape(ndim)(x, stack(lead + [constant(np.int64(last))]))
 
 
 def transpose(x, axes=None):

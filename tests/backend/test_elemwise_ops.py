@@ -224,8 +224,10 @@ TWO_D = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (3, 4)), ((0, 4), (1, 4)), (
 
 # Chains of ops (what fusion and the inplace rewrites see), and numerically hard inputs.
 COMPOSITE_ROWS = [
+    # exp of an int is floatX, which then meets y: float64 with floatX=float64 even when y is float32.
     binary("chain_exp_mul_sin", lambda x, y: M.exp(x) * y + M.sin(x), lambda x, y: np.exp(x) * y + np.sin(x),
-           dtypes=[(F64, F64), (I32, F64)]),
+           dtypes=[(F64, F64), (I32, F64)],
+           out_dtype=lambda d: np.result_type(d[0] if d[0].startswith("float") else config.floatX, d[1]).name),
     OpSpec("chain_transposed_operand", lambda x, y: M.tanh(x.T) * 2 + y, lambda x, y: np.tanh(x.T) * 2 + y,
            [((4, 3), (3, 4)), ((4, 1), (1, 4)), ((1, 3), (3, 1)), ((0, 3), (3, 0))], grad=True),
     OpSpec("chain_broadcast_row", lambda x, y: (x.dimshuffle("x", 0) + y) * x.dimshuffle("x", 0),
