@@ -197,14 +197,22 @@ class Op:
         raise NotImplementedError(f"{type(self).__name__}.make_node")
 
     def perform(self, xp, node, inputs):
-        """Compute the outputs from input arrays; return a list of arrays (one per output)."""
-        raise NotImplementedError(f"{type(self).__name__}.perform")
+        """Compute the outputs from input arrays; return a list of arrays (one per output).
+
+        An op defines ``perform`` or ``make_thunk``; the base class derives the other one.
+        """
+        if type(self).make_thunk is Op.make_thunk:
+            raise NotImplementedError(f"{type(self).__name__} defines neither perform nor make_thunk")
+        out = self.make_thunk(node, xp)(*inputs)
+        return list(out) if len(node.outputs) > 1 else [out]
 
     def make_thunk(self, node, xp):
         """A fast callable ``f(*input_arrays) -> output`` (or a tuple of outputs when the node has several).
 
         The default calls ``perform``; ops on the hot path return a specialised closure.
         """
+        if type(self).perform is Op.perform:
+            raise NotImplementedError(f"{type(self).__name__} defines neither perform nor make_thunk")
         perform = self.perform
         if len(node.outputs) == 1:
             return lambda *args: perform(xp, node, args)[0]

@@ -92,9 +92,6 @@ class Alloc(Op):
 
         return alloc
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def grad(self, inputs, output_grads):
         from .elemwise import sum_to_shape_of
         from .reduce import sum as _sum
@@ -304,9 +301,6 @@ class Join(Op):
     def make_thunk(self, node, xp):
         axis = self.axis % node.outputs[0].ndim
         return lambda *tensors: xp.concatenate(tensors, axis=axis)
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
 
     def grad(self, inputs, output_grads):
         from .shape import shape as _shape

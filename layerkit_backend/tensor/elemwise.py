@@ -109,9 +109,6 @@ class Elemwise(Op):
         out_type = TensorType(op.output_dtype(*[x.dtype for x in inputs]), shape)
         return Apply(self, inputs, [out_type()])
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def make_thunk(self, node, xp):
         fn = self.scalar_op.make_call(xp, [x.dtype for x in node.inputs], node.outputs[0].dtype)
         if not self.inplace_pattern:
@@ -201,9 +198,6 @@ class DimShuffle(Op):
             return lambda x: xp.asarray(x)[index]
         return lambda x: xp.asarray(x).transpose(perm)[index]
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(inputs[0])]
-
     def grad(self, inputs, output_grads):
         (x,), (gz,) = inputs, output_grads
         if x.dtype not in FLOAT_DTYPES:
@@ -240,9 +234,6 @@ class SumToShape(Op):
             return g.sum(axis=axes, keepdims=True)
 
         return sum_to_shape
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
 
     def grad(self, inputs, output_grads):
         from .basic import broadcast_like

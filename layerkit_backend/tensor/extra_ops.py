@@ -83,9 +83,6 @@ class CumOp(Op):
             return lambda x: fn(x, axis=axis, dtype=dtype)
         return lambda x: xp.flip(fn(xp.flip(x, axis), axis=axis, dtype=dtype), axis)
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(inputs[0])]
-
     def grad(self, inputs, output_grads):
         (x,), (gz,) = inputs, output_grads
         if x.dtype not in FLOAT_DTYPES:
@@ -197,9 +194,6 @@ class Repeat(Op):
             return xp.repeat(x, _host_repeats(xp, repeats), axis=axis)
 
         return repeat
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
 
     def grad(self, inputs, output_grads):
         from .shape import shape_i

@@ -123,9 +123,6 @@ class Reshape(Op):
 
         return reshape
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def grad(self, inputs, output_grads):
         x, _ = inputs
         return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
@@ -277,9 +274,6 @@ class SpecifyShape(Op):
             return x
 
         return specify_shape
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(inputs[0])]
 
     def grad(self, inputs, output_grads):
         return [output_grads[0]]

@@ -45,9 +45,6 @@ class Sort(Op):
         axis, kind = self.axis, self.kind
         return lambda x: xp.sort(x, axis=axis, kind=kind)
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(inputs[0])]
-
     def grad(self, inputs, output_grads):
         (x,), (gz,) = inputs, output_grads
         if x.dtype not in FLOAT_DTYPES:
@@ -72,9 +69,6 @@ class Argsort(Op):
     def make_thunk(self, node, xp):
         axis, kind = self.axis, self.kind
         return lambda x: xp.argsort(x, axis=axis, kind=kind).astype("int64", copy=False)
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(inputs[0])]
 
     def grad(self, inputs, output_grads):
         return [None]
@@ -112,9 +106,6 @@ class Permute(Op):
         axis = self.axis
         return lambda x, perm: xp.take_along_axis(x, perm, axis=axis)
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def grad(self, inputs, output_grads):
         x, perm = inputs
         return [PermuteBack(self.axis)(output_grads[0], perm), None]
@@ -144,9 +135,6 @@ class PermuteBack(Op):
             return out
 
         return permute_back
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
 
     def grad(self, inputs, output_grads):
         g, perm = inputs

@@ -305,9 +305,6 @@ class _Indexing(Op):
             return lambda x, *_: x[index]
         return lambda x, *idx: x[index(idx)]
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def grad(self, inputs, output_grads):
         x, index = inputs[0], inputs[1:]
         if x.dtype not in FLOAT_DTYPES:
@@ -395,9 +392,6 @@ class _IndexUpdate(Op):
 
         return update
 
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
-
     def grad(self, inputs, output_grads):
         from .reduce import sum as _sum
 
@@ -457,9 +451,6 @@ class Nonzero(Op):
 
     def make_thunk(self, node, xp):
         return lambda a: xp.stack(xp.nonzero(a)).astype("int64", copy=False)
-
-    def perform(self, xp, node, inputs):
-        return [self.make_thunk(node, xp)(*inputs)]
 
     def grad(self, inputs, output_grads):
         return [None]
