@@ -18,6 +18,7 @@ _DEFAULTS = {
     "on_unused_input": "raise",
     "cast_policy": "custom",
     "print_global_stats": "False",
+    "blas_threads": "auto",     # 'auto' leaves NumPy's BLAS alone; an int sets its thread count at import
 }
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
@@ -47,6 +48,8 @@ class Config:
     def __setattr__(self, name, value):
         if name not in self._values:
             raise AttributeError(f"config has no flag {name!r}; known flags: {sorted(self._values)}")
+        if name == "blas_threads" and value != "auto" and not str(value).isdigit():
+            raise ValueError(f"config.blas_threads: expected 'auto' or a positive integer, received {value!r}")
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name}: expected one of {choices}, received {value!r}")

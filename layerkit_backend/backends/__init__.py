@@ -46,6 +46,10 @@ def _make_numpy_xp():
 
 
 numpy_xp = _make_numpy_xp()
+if config.blas_threads != "auto":
+    from .blas import set_blas_threads
+
+    set_blas_threads(int(config.blas_threads))
 _XPS = {"cpu": numpy_xp}
 
 
