@@ -175,8 +175,8 @@ def _backprop(start, wrt, blocked):
                 if i in depends:
                     contributions.setdefault(i, []).append(undefined)
             continue
-        out_grads = [g if g is not None else basic.zeros_like(o, dtype=o.dtype if _is_differentiable(o)
-                                                                 else config.floatX)
+        out_grads = [g if g is not None or not isinstance(o.type, TensorType)  # (e.g. a random state: None)
+                     else basic.zeros_like(o, dtype=o.dtype if _is_differentiable(o) else config.floatX)
                      for g, o in zip(out_grads, node.outputs)]
         needed = [i in depends and _is_differentiable(i) for i in node.inputs]
         if not any(needed):

@@ -12,6 +12,7 @@ from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_replace, graph_inputs
 from ..rewrite.engine import rewrite_graph
+from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
 from .io import In, Out
 from .linker import link
@@ -43,6 +44,8 @@ class _InputSpec:
     def make_filter(self, xp):
         t, name, down, strict = self.variable.type, self.name or str(self.variable), bool(self.allow_downcast), \
             self.strict
+        if not isinstance(t, TensorType):  # e.g. a random state: its filter returns the value itself
+            return lambda value: t.filter(value, name=name, allow_downcast=down, strict=strict)
 
         def filter_input(value):
             arr = t.filter(value, name=name, allow_downcast=down, strict=strict)
@@ -194,6 +197,11 @@ def _normalise_updates(updates):
 def _check_update(shared_var, value):
     if not isinstance(shared_var, SharedVariable):
         raise TypeError(f"updates: {shared_var} is not a shared variable; only shared variables can be updated")
+    if not isinstance(shared_var.type, TensorType):  # e.g. a random generator state: the types must be equal
+        if not isinstance(value, Variable) or value.type != shared_var.type:
+            raise TypeError(f"updates: new value {value} for shared variable {shared_var.name or shared_var} must "
+                            f"be a variable of type {shared_var.type}")
+        return value
     value = as_tensor_variable(value)
     st, vt = shared_var.type, value.type
     if st.dtype != vt.dtype:

@@ -8,6 +8,7 @@ All storage is local to the call, so one compiled function can be called from se
 import numpy as np
 
 from ..graph.basic import Constant
+from ..tensor.type import TensorType
 
 __all__ = ["link", "alias_root"]
 
@@ -50,9 +51,12 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     for k, var in enumerate(fgraph.inputs[:n_inputs]):
         names[var] = f"i{k}"
         args.append(f"i{k}")
-        ns[f"_dt{k}"] = np.dtype(var.type.dtype)
         ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
-        lines.append(_input_check(k, var, input_specs[k]))
+        if isinstance(var.type, TensorType):
+            ns[f"_dt{k}"] = np.dtype(var.type.dtype)
+            lines.append(_input_check(k, var, input_specs[k]))
+        else:  # another type (e.g. a random state) is checked by its own filter
+            lines.append(f"    i{k} = _filter{k}(i{k})")
     for k, (var, cont) in enumerate(zip(fgraph.inputs[n_inputs:], shared_containers)):
         names[var] = f"s{k}"
         ns[f"_c{k}"] = cont
@@ -122,7 +126,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         seen_roots.add(root)
         if needs_copy:
             expr = f"_copy({expr})"
-        elif var.type.ndim == 0:
+        elif getattr(var.type, "ndim", None) == 0:  # (non-tensor types, e.g. random states, have no ndim)
             expr = f"_asarray({expr})"  # array modules return 0-d results as scalars
         out_exprs.append(expr)
     for k, cont in enumerate(update_containers):
