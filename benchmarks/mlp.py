@@ -1,7 +1,8 @@
 """W1's model (784 -> 512 -> 512 -> 10 MLP, softmax cross-entropy, plain SGD) for each system.
 
-``build_<system>(batch)`` returns ``step(i) -> loss`` (one training step on batch ``i % POOL``) and a ``sync``
-callable (or None). The NumPy version is written by hand and is also the reference for the correctness gate.
+``build_<system>(params, xs, ys)`` takes the initial parameters and the data pool as NumPy arrays (made before any
+timing starts) and returns ``step(i) -> loss`` (one training step on batch ``i % POOL``) and a ``sync`` callable
+(or None). The NumPy version is written by hand and is also the reference for the correctness gate.
 """
 import numpy as np
 
@@ -68,10 +69,7 @@ def reference_losses(batch, steps=2):
     return [float(_numpy_step(params, xs[i % POOL], ys[i % POOL])) for i in range(steps)]
 
 
-def build_numpy(batch):
-    params = init_params()
-    xs, ys = make_pool(batch)
-
+def build_numpy(params, xs, ys):
     def step(i):
         k = i % POOL
         return _numpy_step(params, xs[k], ys[k])
@@ -79,7 +77,7 @@ def build_numpy(batch):
     return step, None
 
 
-def layerkit_training_function(batch):
+def layerkit_training_function(initial_params):
     """The W1 training function at the backend level: ``grad`` and ``updates=``, float32.
 
     Returns the compiled function; call it as ``train(x_batch, y_batch) -> loss``.
@@ -90,7 +88,7 @@ def layerkit_training_function(batch):
 
     x = T.matrix("x")
     y = T.ivector("y")
-    params = [lb.shared(p, name=name) for p, name in zip(init_params(), ["W1", "b1", "W2", "b2", "W3", "b3"])]
+    params = [lb.shared(p, name=name) for p, name in zip(initial_params, ["W1", "b1", "W2", "b2", "W3", "b3"])]
     w1, b1, w2, b2, w3, b3 = params
     h1 = T.maximum(T.dot(x, w1) + b1, 0)
     h2 = T.maximum(T.dot(h1, w2) + b2, 0)
@@ -103,9 +101,8 @@ def layerkit_training_function(batch):
     return lb.function([x, y], loss, updates=[(p, p - LR * g) for p, g in zip(params, grads)])
 
 
-def build_layerkit(batch):
-    train = layerkit_training_function(batch)
-    xs, ys = make_pool(batch)
+def build_layerkit(params, xs, ys):
+    train = layerkit_training_function(params)
 
     def step(i):
         k = i % POOL
@@ -114,12 +111,12 @@ def build_layerkit(batch):
     return step, None
 
 
-def torch_model():
+def torch_model(initial_params):
     """(parameters, loss function of (x, y)) for PyTorch eager, from the same initial values."""
     import torch
     import torch.nn.functional as F
 
-    params = [torch.from_numpy(p).requires_grad_() for p in init_params()]
+    params = [torch.from_numpy(p).requires_grad_() for p in initial_params]
     w1, b1, w2, b2, w3, b3 = params
 
     def loss_fn(x, y):
@@ -141,13 +138,12 @@ def torch_step(params, loss_fn, x, y):
     return loss.detach()
 
 
-def build_torch(batch):
+def build_torch(params, xs, ys):
     import torch
 
-    params, loss_fn = torch_model()
-    xs_np, ys_np = make_pool(batch)
-    xs = [torch.from_numpy(xs_np[k]) for k in range(POOL)]
-    ys = [torch.from_numpy(ys_np[k].astype(np.int64)) for k in range(POOL)]  # cross_entropy wants int64
+    params, loss_fn = torch_model(params)
+    xs = [torch.from_numpy(x) for x in xs]
+    ys = [torch.from_numpy(y.astype(np.int64)) for y in ys]  # cross_entropy wants int64 labels
 
     def step(i):
         k = i % POOL

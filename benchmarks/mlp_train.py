@@ -14,7 +14,7 @@ def main():
     args = common_args(__doc__, variant=sorted(VARIANTS)).parse_args()
     batch = VARIANTS[args.variant]
     try:
-        step, sync = mlp.BUILDERS[args.system](batch)
+        step, sync = mlp.BUILDERS[args.system](mlp.init_params(), *mlp.make_pool(batch))
     except ImportError as err:
         skip(args, "mlp_train", args.variant, f"{args.system} is not installed ({err})")
     counter = itertools.count()

@@ -9,7 +9,7 @@ from ..tensor.type import FLOAT_DTYPES
 from .canonicalize import broadcasts_into, elemwise_name, same_type_or_finer, scalar_constant
 from .engine import register_local
 
-__all__ = ["local_log_sigmoid", "local_log_one_minus_sigmoid", "local_log1p", "local_expm1"]
+__all__ = ["local_sigmoid_of_exp", "local_one_minus_sigmoid", "local_log_sigmoid", "local_log_one_minus_sigmoid", "local_log1p", "local_expm1"]
 
 
 def _operand_beside(node, value, positions=(0, 1)):
@@ -34,6 +34,44 @@ def _replacement(node, x, build):
         return None
     out, new = node.outputs[0], build()
     return [new] if new.dtype == out.dtype and same_type_or_finer(out, new) else None
+
+
+@register_local("stabilize", Elemwise)
+def local_sigmoid_of_exp(fgraph, node):
+    # 1 / (1 + exp(-x)) is sigmoid(x) (and 1 / (1 + exp(z)) is sigmoid(-z)): exp(-x) overflows to inf for x < -88 (float32); naming it lets the log
+    # rewrites below see log(sigmoid(x)) and log(1 - sigmoid(x)), as in Theano's tutorial logistic regression.
+    name = elemwise_name(node)
+    if name == "true_div":
+        denominator = _operand_beside_numerator(node)
+    elif name == "reciprocal":
+        denominator = node.inputs[0]
+    else:
+        return None
+    if denominator is None or elemwise_name(denominator) != "add":
+        return None
+    e = _operand_beside(denominator.owner, 1)
+    if e is None or elemwise_name(e) != "exp":
+        return None
+    z = e.owner.inputs[0]  # 1 / (1 + exp(z)) = sigmoid(-z)
+    x = z.owner.inputs[0] if elemwise_name(z) == "neg" else None
+    return _replacement(node, z, lambda: tmath.sigmoid(x if x is not None else tmath.neg(z)))
+
+
+def _operand_beside_numerator(node):
+    """d when ``node`` is ``1 / d`` (with 1 broadcast into d), else None."""
+    c, d = node.inputs
+    return d if broadcasts_into(c, d) and scalar_constant(c) == 1 else None
+
+
+@register_local("stabilize", Elemwise)
+def local_one_minus_sigmoid(fgraph, node):
+    # 1 - sigmoid(x) = sigmoid(-x): the subtraction cancels to 0 once sigmoid(x) rounds to 1 (x > 17 in float32),
+    # and gradients of log(1 - p) divide by it.
+    s = _one_minus(node.outputs[0]) if elemwise_name(node) == "sub" else None
+    if s is None or elemwise_name(s) != "sigmoid":
+        return None
+    x = s.owner.inputs[0]
+    return _replacement(node, x, lambda: tmath.sigmoid(tmath.neg(x)))
 
 
 @register_local("stabilize", Elemwise)

@@ -191,11 +191,11 @@ def _erfc_impl(xp, x, out=None):
 
 
 def _sigmoid_impl(xp, x, out=None):
-    # 1 / (1 + exp(-x)) overflows exp for x < -88 (float32); the tanh form is exact and never overflows.
-    r = xp.tanh(x * 0.5, out=out)
-    r *= 0.5
-    r += 0.5
-    return r
+    # With e = exp(-|x|): 1 / (1 + e) for x >= 0 and e / (1 + e) below. Never overflows, and keeps full relative
+    # precision in both tails (the tanh form rounds sigmoid(-20) to exactly 0 in float32).
+    e = xp.exp(-xp.abs(x))
+    numerator = xp.where(x >= 0, xp.ones_like(e), e)
+    return xp.divide(numerator, 1 + e, out=out)
 
 
 def _softplus_impl(xp, x, out=None):

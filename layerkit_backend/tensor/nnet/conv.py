@@ -97,17 +97,18 @@ class _ConvBase(Op):
         if o is not None and o % g:
             raise ValueError(f"conv2d: {o} output channels cannot be split into {g} groups")
 
-    def _geometry(self, x_shape, k_shape):
-        """(pads, output spatial sizes) for image sizes ``x_shape`` (H, W) and kernel sizes ``k_shape``."""
-        (kh, kw), (sh, sw), (dh, dw) = k_shape, self.subsample, self.filter_dilation
-        if kh is None or kw is None:
-            if self.border in ("full", "half"):
-                return None, (None, None)
-            kh = kw = None
-        pads = _pads(self.border, kh, kw, self.filter_dilation) if kh is not None else self.border
-        if kh is None:
-            return pads, (None, None)
-        return pads, (_out_size(x_shape[0], kh, pads[0], sh, dh), _out_size(x_shape[1], kw, pads[1], sw, dw))
+    def _out_shape(self, x_shape, k_shape):
+        """Static output sizes (rows, cols) for image sizes ``x_shape`` and kernel sizes ``k_shape``; None where
+        one is unknown."""
+        sizes = []
+        for i, (size, k) in enumerate(zip(x_shape, k_shape)):
+            pad = _pads(self.border, k, k, self.filter_dilation)[i] if k is not None else 0
+            out = _out_size(size, k, pad, self.subsample[i], self.filter_dilation[i])
+            if out is not None and out < 1:
+                raise ValueError(f"conv2d: a kernel of {tuple(k_shape)} (dilation {self.filter_dilation}, border "
+                                 f"{self.border!r}) does not fit images of {tuple(x_shape)}")
+            sizes.append(out)
+        return tuple(sizes)
 
     def _cols(self, xp, x, kh, kw):
         """(cols, oh, ow, channels_last): the im2col matrix of NCHW images ``x`` as (groups, N * oh * ow, K).
@@ -187,7 +188,7 @@ class Conv2d(_ConvBase):
     def make_node(self, x, w):
         x, w, dtype = _float_inputs(x, w, "conv2d")
         self._check_rank(x, w)
-        _, (oh, ow) = self._geometry(x.type.shape[2:], w.type.shape[2:])
+        oh, ow = self._out_shape(x.type.shape[2:], w.type.shape[2:])
         return Apply(self, [x, w], [TensorType(dtype, (x.type.shape[0], w.type.shape[0], oh, ow))()])
 
     def make_thunk(self, node, xp):
@@ -239,6 +240,9 @@ class Conv2dGradInputs(_ConvBase):
             o, cg, kh, kw = w.shape
             ph, pw = _pads(self.border, kh, kw, self.filter_dilation)
             h, wd = int(h), int(wd)
+            if dy.shape[1] != o or o % g:
+                raise ValueError(f"conv2d gradient: output gradients with {dy.shape[1]} channels do not fit filters "
+                                 f"of shape {tuple(w.shape)} with num_groups={g}")
             if _out_size(h, kh, ph, sh, dh) != oh or _out_size(wd, kw, pw, sw, dw) != ow:
                 raise ValueError(f"conv2d gradient: output gradients of spatial shape {(oh, ow)} do not come from "
                                  f"images of {(h, wd)} with a {kh}x{kw} kernel, padding {(ph, pw)}, subsample "
