@@ -28,6 +28,7 @@ JOBS = [
     ("mlp_train.py", "mlp_train", ["b128", "b16"]),
     ("compile_time.py", "compile", ["mlp"]),
     ("elemwise_overhead.py", "elemwise_overhead", ["n1000", "n1000000", "arith_n1000", "arith_n1000000"]),
+    ("conv_train.py", "conv_train", ["b64"]),
 ]
 MFLOP_PER_STEP = {"b128": 513.5, "b16": 513.5 / 8}  # 6 * B * sum(W), WORKLOADS.md's convention
 # The issue's targets for layerkit: (workload, variant, against, minimum ratio, what it means).
@@ -39,6 +40,7 @@ TARGETS = [
     ("elemwise_overhead", "n1000", "torch", 2.66, ">= 2x JAX jit (JAX = 1.33x torch)"),
     ("elemwise_overhead", "n1000000", "numpy", 1.0, ">= NumPy eager"),
     ("elemwise_overhead", "arith_n1000000", "torch", 12.9, "stretch: near JAX jit (12.9x torch)"),
+    ("conv_train", "b64", "torch", 0.8, ">= 0.8x PyTorch eager (issue 3)"),
 ]
 
 
