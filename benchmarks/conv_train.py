@@ -6,11 +6,10 @@ per convolution) and is the reference for the correctness gate.
 
 Usage: python benchmarks/conv_train.py --system layerkit --variant b64
 """
-import itertools
 
 import numpy as np
 
-from timing import check_close, common_args, fail, report, skip, time_calls
+from timing import common_args, run_training
 
 VARIANTS = {"b64": 64}
 POOL = 4
@@ -181,18 +180,7 @@ BUILDERS = {"layerkit": build_layerkit, "numpy": build_numpy, "torch": build_tor
 def main():
     args = common_args(__doc__, variant=sorted(VARIANTS)).parse_args()
     batch = VARIANTS[args.variant]
-    try:
-        step, sync = BUILDERS[args.system](batch)
-    except ImportError as err:
-        skip(args, "conv_train", args.variant, f"{args.system} is not installed ({err})")
-    counter = itertools.count()
-    losses = [float(step(next(counter))) for _ in range(2)]  # the correctness gate: steps 0 and 1, untimed
-    problem = check_close("losses of steps 0 and 1", losses, reference_losses(batch), rtol=2e-3)
-    if problem:
-        fail(args, "conv_train", args.variant, problem)
-    samples, inner = time_calls(lambda: step(next(counter)), warmup=3, reps=args.reps, rep_s=args.rep_s,
-                                sync=sync)
-    report(args, "conv_train", args.variant, "train_steps_per_s", samples, inner=inner, gate_losses=losses)
+    run_training(args, "conv_train", lambda: BUILDERS[args.system](batch), reference_losses(batch))
 
 
 if __name__ == "__main__":

@@ -100,3 +100,22 @@ def check_close(name, got, want, rtol, atol=0.0):
         return (f"{name}: {int(bad.sum())} of {bad.size} values outside rtol={rtol}, atol={atol}; first at flat "
                 f"index {k}: received {got.ravel()[k]!r}, expected {want.ravel()[k]!r}")
     return None
+
+
+def run_training(args, workload, build, reference_losses):
+    """The training protocol of WORKLOADS.md: build the step (``build() -> (step, sync)``), check the losses of
+    steps 0 and 1 against the NumPy reference (untimed), then time steps and report train_steps_per_s."""
+    import itertools
+
+    try:
+        step, sync = build()
+    except ImportError as err:
+        skip(args, workload, args.variant, f"{args.system} is not installed ({err})")
+    counter = itertools.count()
+    losses = [float(step(next(counter))) for _ in range(2)]
+    problem = check_close("losses of steps 0 and 1", losses, reference_losses, rtol=2e-3)
+    if problem:
+        fail(args, workload, args.variant, problem)
+    samples, inner = time_calls(lambda: step(next(counter)), warmup=3, reps=args.reps, rep_s=args.rep_s,
+                                sync=sync)
+    report(args, workload, args.variant, "train_steps_per_s", samples, inner=inner, gate_losses=losses)
