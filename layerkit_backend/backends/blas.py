@@ -77,3 +77,53 @@ def blas_info():
     config = _call("get_config", ctypes.c_char_p)
     return {"library": "OpenBLAS", "kernels": core.decode() if core else None,
             "config": config.decode() if config else None, "threads": get_blas_threads()}
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_GEMM = {}
+
+
+def _cblas_gemm(dtype):
+    """The CBLAS ``?gemm`` of the loaded OpenBLAS for float32/float64 (with its integer type), or None."""
+    if dtype not in _GEMM:
+        found = _openblas()
+        fn = None
+        if found is not None:
+            lib, prefix, suffix = found
+            letter = {"float32": "s", "float64": "d"}.get(dtype)
+            cprefix = prefix.replace("openblas_", "cblas_")
+            fn = getattr(lib, f"{cprefix}{letter}gemm{suffix}", None) if letter else None
+            if fn is not None:
+                int_t = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
+                real = ctypes.c_float if dtype == "float32" else ctypes.c_double
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, int_t, int_t, int_t, real, ctypes.c_void_p,
+                               int_t, ctypes.c_void_p, int_t, real, ctypes.c_void_p, int_t]
+        _GEMM[dtype] = fn
+    return _GEMM[dtype]
+
+
+def _operand(m):
+    """(transpose flag, leading dimension) for a matrix BLAS can read in place, or None."""
+    if m.flags.c_contiguous:
+        return _NO_TRANS, max(m.shape[1], 1)
+    if m.flags.f_contiguous:
+        return _TRANS, max(m.shape[0], 1)
+    return None
+
+
+def gemm_inplace(c, alpha, a, b):
+    """``c += alpha * (a @ b)``, written into ``c`` (NumPy arrays; c C-contiguous; shapes already checked).
+
+    One BLAS call when OpenBLAS is loaded and ``a``/``b`` are contiguous in either order, so ``c`` is read and
+    written once; otherwise NumPy computes the product and adds it in place.
+    """
+    gemm = _cblas_gemm(c.dtype.name) if c.flags.c_contiguous and a.dtype == b.dtype == c.dtype else None
+    ops = (_operand(a), _operand(b)) if gemm is not None else (None, None)
+    if gemm is None or None in ops or 0 in c.shape or a.shape[1] == 0:
+        c += alpha * (a @ b)
+        return c
+    (ta, lda), (tb, ldb) = ops
+    m, n, k = c.shape[0], c.shape[1], a.shape[1]
+    gemm(_ROW_MAJOR, ta, tb, m, n, k, alpha, a.ctypes.data, lda, b.ctypes.data, ldb, 1.0, c.ctypes.data, n)
+    return c

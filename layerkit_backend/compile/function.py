@@ -318,6 +318,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                 warnings.warn(msg, stacklevel=2)
 
     fgraph = FunctionGraph(in_vars + shared_vars, all_outputs, clone=True)
+    fgraph.update_mapping = {len(out_vars) + k: len(in_vars) + shared_vars.index(s) for k, s in enumerate(updated)}
     mode_obj = get_mode(mode)
     if mode_obj.optimizer is not None:
         rewrite_graph(fgraph, excluding=mode_obj.excluded)

@@ -62,25 +62,33 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         ns[f"_c{k}"] = cont
         lines.append(f"    s{k} = _c{k}.value")
 
+    # Nodes that overwrite an input's buffer (a shared variable's in-place update) run last: after every other
+    # node has read the old value and after the outputs are taken.
+    memo = {}
+    inputs = set(fgraph.inputs)
     order = fgraph.toposort()
+    final = [n for n in order if any(alias_root(n.inputs[i], memo) in inputs for i in _destroyed(n))]
+    order = [n for n in order if n not in final] + final
+    destroyed = {alias_root(n.inputs[i], memo) for n in final for i in _destroyed(n)}
     outputs = fgraph.outputs
     last_use = {}
     for pos, node in enumerate(order):
         for inp in node.inputs:
             last_use[inp] = pos
     keep = set(outputs) | set(fgraph.inputs)
+    consts = []
 
-    n_const = 0
-    for pos, node in enumerate(order):
-        in_names = []
-        for inp in node.inputs:
-            if inp not in names:
-                if not isinstance(inp, Constant):
-                    raise AssertionError(f"linker: {inp} is used before it is computed")
-                names[inp] = f"c{n_const}"
-                ns[f"c{n_const}"] = xp.asarray(inp.data) if xp.is_gpu else inp.data
-                n_const += 1
-            in_names.append(names[inp])
+    def name_of(var):
+        if var not in names:
+            if not isinstance(var, Constant):
+                raise AssertionError(f"linker: {var} is used before it is computed")
+            names[var] = f"c{len(consts)}"
+            ns[names[var]] = xp.asarray(var.data) if xp.is_gpu else var.data
+            consts.append(var)
+        return names[var]
+
+    def emit(pos, node):
+        in_names = [name_of(inp) for inp in node.inputs]
         ns[f"t{pos}"] = node.op.make_thunk(node, xp)
         ns[f"n{pos}"] = node
         out_names = []
@@ -96,31 +104,36 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         dead += [names[o] for o in node.outputs if o not in last_use and o not in keep]
         if dead:
             lines.append(f"    del {', '.join(dead)}")
+
+    n_body = len(order) - len(final)
+    for pos in range(n_body):
+        emit(pos, order[pos])
     if nan_guard:
         from .nanguard import guard
 
         ns["_guard"] = guard
 
     # Outputs that would alias something the caller or a later call could see get a copy.
-    memo = {}
     protected = {alias_root(v, memo) for v in fgraph.inputs}
+    final_outputs = {o for n in final for o in n.outputs}
     n_out = len(outputs) - len(update_containers)
     seen_roots = set()
     out_exprs = []
     for k, var in enumerate(outputs):
-        if var not in names:  # an output that is a constant or an input nobody else used
-            if isinstance(var, Constant):
-                names[var] = f"c{n_const}"
-                ns[f"c{n_const}"] = xp.asarray(var.data) if xp.is_gpu else var.data
-                n_const += 1
-        expr = names[var]
+        if var in final_outputs:
+            out_exprs.append(None)  # computed below, by the node that writes in place
+            continue
+        expr = name_of(var)
         root = alias_root(var, memo)
         is_update = k >= n_out
-        needs_copy = isinstance(root, Constant) or (root in seen_roots)
+        needs_copy = isinstance(root, Constant) or root in seen_roots or root in destroyed
         if root in protected:
-            # An update may hand over another shared value (nothing overwrites shared storage in place), but
-            # never a caller's array; a returned output must never expose shared storage or an input.
-            needs_copy = needs_copy or not is_update or root in fgraph.inputs[:n_inputs]
+            # An update may keep its own shared value, but never take a caller's array or another shared
+            # variable's (two containers never share a buffer, so one can be updated in place); a returned output
+            # never exposes shared storage or an input.
+            own = is_update and fgraph.update_mapping.get(k) is not None \
+                and alias_root(fgraph.inputs[fgraph.update_mapping[k]], memo) is root
+            needs_copy = needs_copy or not own
         if not is_update and output_borrow[k] and not isinstance(root, Constant) and root not in protected:
             needs_copy = False
         seen_roots.add(root)
@@ -129,12 +142,21 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         elif getattr(var.type, "ndim", None) == 0:  # (non-tensor types, e.g. random states, have no ndim)
             expr = f"_asarray({expr})"  # array modules return 0-d results as scalars
         out_exprs.append(expr)
+        lines.append(f"    _out{k} = {expr}")
+    # Every in-place writer checks its inputs before any of them writes, so a failing call changes nothing.
+    for pos in range(n_body, len(order)):
+        node = order[pos]
+        ns[f"_check{pos}"] = node.op.make_check(node, xp)
+        lines.append(f"    _check{pos}({', '.join(name_of(i) for i in node.inputs)})")
+    for pos in range(n_body, len(order)):
+        emit(pos, order[pos])
+    for k, var in enumerate(outputs):
+        if out_exprs[k] is None:
+            lines.append(f"    _out{k} = {names[var]}")
     for k, cont in enumerate(update_containers):
         ns[f"_u{k}"] = cont
-        lines.append(f"    _new{k} = {out_exprs[n_out + k]}")
-    for k in range(len(update_containers)):
-        lines.append(f"    _u{k}.value = _new{k}")
-    results = out_exprs[:n_out]
+        lines.append(f"    _u{k}.value = _out{n_out + k}")
+    results = [f"_out{k}" for k in range(n_out)]
     if output_format == "single":
         lines.append(f"    return {results[0]}")
     elif output_format == "list":
@@ -142,12 +164,15 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     elif output_format == "none":
         lines.append("    return []")
     else:
-        keys = output_format
-        ns["_keys"] = keys
+        ns["_keys"] = output_format
         lines.append(f"    return dict(zip(_keys, ({', '.join(results)},)))")
     source = f"def compiled_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<layerkit_backend compiled function>", "exec"), ns)
     return ns["compiled_function"], source, ns, order
+
+
+def _destroyed(node):
+    return [i for ins in node.op.destroy_map.values() for i in ins]
 
 
 def _copier(xp):

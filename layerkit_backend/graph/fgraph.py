@@ -19,6 +19,7 @@ class FunctionGraph:
             inputs, outputs = clone_graph(inputs, outputs, copy_inputs=True, copy_orphans=False)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        self.update_mapping = {}  # {output index: input index}: that output is the new value of that input
         self.clients = {}
         self.apply_nodes = set()
         self.variables = set()

@@ -11,7 +11,8 @@ from .scalar import upcast
 from .type import FLOAT_DTYPES, TensorType
 from .variable import as_tensor_variable
 
-__all__ = ["Dot", "dot", "MatMul", "matmul", "tensordot", "batched_dot", "batched_tensordot", "outer", "inner"]
+__all__ = ["Dot", "dot", "MatMul", "matmul", "tensordot", "batched_dot", "batched_tensordot", "outer", "inner",
+           "GemmUpdate"]
 
 
 def _prepare(x, y, where):
@@ -258,3 +259,54 @@ def batched_tensordot(x, y, axes=2):
     out = _matmul(x3, y3)
     out_shape = [xs[0]] + list(xs[1:1 + len(x_free)]) + list(ys[1 + len(ya):])
     return reshape(out, [cast(s, "int64") for s in out_shape])  # a list: static sizes stay static
+
+
+class GemmUpdate(Op):
+    """``c + alpha * dot(a, b)`` written into ``c``'s buffer: a weight matrix's SGD update as one BLAS call.
+
+    Only the rewrite ``local_gemm_update`` (rewrite/blas.py) builds it, for the update of a shared variable. The
+    linker runs such nodes last, after the outputs are taken, and runs every node's ``make_check`` before any of
+    them writes: a call that fails changes no shared variable. When ``c`` cannot be written in place (another shape,
+    not C-contiguous, a GPU array), the result is computed out of place, with the same value.
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace=True):
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def make_node(self, c, alpha, a, b):
+        c, alpha, a, b = (as_tensor_variable(v) for v in (c, alpha, a, b))
+        if not (c.ndim == a.ndim == b.ndim == 2 and alpha.ndim == 0) or len({c.dtype, alpha.dtype, a.dtype,
+                                                                                 b.dtype}) != 1:
+            raise TypeError(f"GemmUpdate: expected three matrices and a scalar of one float dtype, received "
+                            f"{c.type}, {alpha.type}, {a.type}, {b.type}")
+        return Apply(self, [c, alpha, a, b], [c.type()])
+
+    def without_inplace(self):
+        return GemmUpdate(inplace=False)
+
+    def make_check(self, node, xp):
+        """A callable that raises, before anything is written, where ``dot(a, b)`` or the sum would fail."""
+        def check(c, alpha, a, b):
+            if a.shape[1] != b.shape[0]:
+                raise ValueError(f"dot: shapes {a.shape} and {b.shape} are not aligned ({a.shape[1]} != {b.shape[0]})")
+            xp.broadcast_shapes(c.shape, (a.shape[0], b.shape[1]))
+
+        return check
+
+    def make_thunk(self, node, xp):
+        inplace = self.inplace and not xp.is_gpu
+        if inplace:
+            from ..backends.blas import gemm_inplace
+
+        def gemm_update(c, alpha, a, b):
+            if inplace and c.shape == (a.shape[0], b.shape[1]) and c.flags.c_contiguous and c.flags.writeable:
+                return gemm_inplace(c, alpha.item(), a, b)
+            return c + alpha * xp.matmul(a, b)
+
+        return gemm_update
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("GemmUpdate is built after differentiation and has no gradient")
