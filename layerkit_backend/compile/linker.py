@@ -3,8 +3,11 @@
 The generated source (``Function.source``) reads the inputs, checks them, calls each node's thunk in topological
 order, drops intermediates after their last use, copies outputs that would alias inputs, shared storage or
 constants, and only then writes the updates into the shared containers: a call that raises changes nothing.
-All storage is local to the call, so one compiled function can be called from several threads at once.
+All storage is local to the call, so one compiled function can be called from several threads at once (a function
+that updates a shared matrix in place takes a lock for the call).
 """
+import threading
+
 import numpy as np
 
 from ..graph.basic import Constant
@@ -168,7 +171,22 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         lines.append(f"    return dict(zip(_keys, ({', '.join(results)},)))")
     source = f"def compiled_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<layerkit_backend compiled function>", "exec"), ns)
-    return ns["compiled_function"], source, ns, order
+    fn = ns["compiled_function"]
+    if final:
+        fn = _serialised(fn)
+    return fn, source, ns, order
+
+
+def _serialised(fn):
+    """``fn`` under a lock: calls that overwrite shared buffers in place run one at a time, so concurrent calls
+    give the results of some sequential order (another function reading those buffers meanwhile is not covered)."""
+    lock = threading.Lock()
+
+    def locked(*args):
+        with lock:
+            return fn(*args)
+
+    return locked
 
 
 def _destroyed(node):

@@ -112,3 +112,15 @@ def test_training_step_matches_without_the_rewrite():
         np.testing.assert_allclose(fast(xv, yv), plain(xv, yv), rtol=1e-12)
     for p, q in zip(params, twins):
         np.testing.assert_allclose(p.get_value(), q.get_value(), rtol=1e-12)
+
+
+def test_concurrent_calls_of_an_in_place_training_step_add_up():
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = T.dmatrices("a", "b")
+    w = lb.shared(np.zeros((64, 64)), name="w")
+    f = lb.function([a, b], [], updates=[(w, w + 1.0 * T.dot(a, b))])
+    ones = np.ones((64, 1))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: f(ones, ones.T), range(200)))
+    np.testing.assert_array_equal(w.get_value(), np.full((64, 64), 200.0))  # no update lost or torn
