@@ -9,6 +9,7 @@ Usage: python benchmarks/conv_train.py --system layerkit --variant b64
 
 import numpy as np
 
+from mlp import softmax_xent_sgd_function
 from timing import common_args, run_training
 
 VARIANTS = {"b64": 64}
@@ -122,7 +123,6 @@ def layerkit_training_function(batch):
     """The W6 training function: conv2d (filter_flip=False), pool_2d, dense layers, ``grad`` and ``updates=``."""
     import layerkit_backend as lb
     import layerkit_backend.tensor as T
-    from layerkit_backend.gradient import disconnected_grad
     from layerkit_backend.tensor.nnet import conv2d
     from layerkit_backend.tensor.signal.pool import pool_2d
 
@@ -134,12 +134,7 @@ def layerkit_training_function(batch):
     a1 = T.maximum(pool_2d(conv2d(x, k1, filter_flip=False), (2, 2)) + b1.dimshuffle("x", 0, "x", "x"), 0)
     a2 = T.maximum(pool_2d(conv2d(a1, k2, filter_flip=False), (2, 2)) + b2.dimshuffle("x", 0, "x", "x"), 0)
     h3 = T.maximum(T.dot(T.flatten(a2, 2), w3) + b3, 0)
-    logits = T.dot(h3, w4) + b4
-    shifted = logits - disconnected_grad(logits.max(axis=1, keepdims=True))
-    log_p = shifted - T.log(T.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_p[T.arange(y.shape[0]), y].mean()
-    grads = lb.grad(loss, params)
-    return lb.function([x, y], loss, updates=[(p, p - LR * g) for p, g in zip(params, grads)])
+    return softmax_xent_sgd_function(x, y, T.dot(h3, w4) + b4, params)
 
 
 def build_layerkit(batch):

@@ -84,7 +84,6 @@ def layerkit_training_function(initial_params):
     """
     import layerkit_backend as lb
     import layerkit_backend.tensor as T
-    from layerkit_backend.gradient import disconnected_grad
 
     x = T.matrix("x")
     y = T.ivector("y")
@@ -92,7 +91,16 @@ def layerkit_training_function(initial_params):
     w1, b1, w2, b2, w3, b3 = params
     h1 = T.maximum(T.dot(x, w1) + b1, 0)
     h2 = T.maximum(T.dot(h1, w2) + b2, 0)
-    logits = T.dot(h2, w3) + b3
+    return softmax_xent_sgd_function(x, y, T.dot(h2, w3) + b3, params)
+
+
+def softmax_xent_sgd_function(x, y, logits, params):
+    """The compiled step shared by the training workloads: mean softmax cross-entropy of ``logits`` against the
+    int labels ``y``, plain SGD (lr = LR) on ``params`` through ``grad`` and ``updates=``; returns the loss."""
+    import layerkit_backend as lb
+    import layerkit_backend.tensor as T
+    from layerkit_backend.gradient import disconnected_grad
+
     # log-softmax with the max shift held constant: the shift cancels, so its gradient is zero anyway
     shifted = logits - disconnected_grad(logits.max(axis=1, keepdims=True))
     log_p = shifted - T.log(T.exp(shifted).sum(axis=1, keepdims=True))

@@ -4,7 +4,6 @@ The path (see docs/architecture.md): normalise inputs/outputs/updates/givens -> 
 FunctionGraph -> rewrite it (compile/mode.py picks the phases) -> link it into generated source (linker.py).
 """
 import warnings
-from collections import OrderedDict
 
 from ..backends import get_xp
 from ..config import config
@@ -187,9 +186,7 @@ def _normalise_outputs(outputs):
 def _normalise_updates(updates):
     if updates is None:
         return []
-    if isinstance(updates, dict):
-        if not isinstance(updates, OrderedDict) and len(updates) > 1 and type(updates) is not dict:
-            warnings.warn("updates given as an unordered mapping", stacklevel=3)
+    if isinstance(updates, dict):  # dicts keep insertion order: the updates are applied in that order
         return list(updates.items())
     return [tuple(u) for u in updates]
 

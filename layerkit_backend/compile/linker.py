@@ -31,7 +31,7 @@ def alias_root(var, memo):
     return root
 
 
-def _input_check(k, var, spec):
+def _input_check(k, var):
     """A generated line that sends an input to its (slow, thorough) filter unless it is exactly right."""
     t = var.type
     conds = [f"i{k}.__class__ is not _ndarray", f"i{k}.dtype is not _dt{k}", f"i{k}.ndim != {t.ndim}"]
@@ -57,7 +57,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
         if isinstance(var.type, TensorType):
             ns[f"_dt{k}"] = np.dtype(var.type.dtype)
-            lines.append(_input_check(k, var, input_specs[k]))
+            lines.append(_input_check(k, var))
         else:  # another type (e.g. a random state) is checked by its own filter
             lines.append(f"    i{k} = _filter{k}(i{k})")
     for k, (var, cont) in enumerate(zip(fgraph.inputs[n_inputs:], shared_containers)):

@@ -10,7 +10,7 @@ full output shape (NumPy broadcasting), so a later step may write into it once n
 import numpy as np
 
 from ..graph.basic import Apply, Constant
-from ..tensor.elemwise import Elemwise
+from ..tensor.elemwise import Elemwise, broadcast_shapes_static
 from ..tensor.scalar import Composite
 from ..tensor.type import TensorType
 from .engine import _fit_type, register_global
@@ -48,8 +48,8 @@ def fuse_elemwise(fgraph):
         if not externals:
             continue  # only constants: constant folding's job (or nothing's, if it is excluded)
         composite = _make_composite(steps, externals, root.outputs[0].ndim)
-        new = Apply(Elemwise(composite), externals, [TensorType(root.outputs[0].dtype,
-                                                                 _static_shape(root, externals))()])
+        shape = broadcast_shapes_static([v.type.shape for v in externals], "fusion")
+        new = Apply(Elemwise(composite), externals, [TensorType(root.outputs[0].dtype, shape)()])
         new.tag.trace = root.tag.trace
         fgraph.replace(root.outputs[0], _fit_type(new.outputs[0], root.outputs[0], "fuse_elemwise"),
                        reason="fuse_elemwise")
@@ -121,16 +121,6 @@ def _step_dtypes(steps, externals):
         ins = [externals[r[1]].dtype if r[0] == "in" else dtypes[r[1]] if r[0] == "step" else r[2] for r in refs]
         dtypes.append(op.output_dtype(*ins))
     return tuple(dtypes)
-
-
-def _static_shape(root, externals):
-    shapes = [v.type.shape for v in externals]
-    out = []
-    for dim in range(root.outputs[0].ndim):
-        sizes = [s[dim] for s in shapes]
-        known = {s for s in sizes if s is not None and s != 1}
-        out.append(known.pop() if known else (1 if all(s == 1 for s in sizes) else None))
-    return tuple(out)
 
 
 # -- kernel generation --------------------------------------------------------------------------------------------

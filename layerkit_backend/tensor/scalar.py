@@ -160,8 +160,11 @@ def _integer_safe(fn_name):
     return impl
 
 
+_integer_floor = _integer_safe("floor")
+
+
 def _round_half_away_impl(xp, x, out=None):
-    return _integer_safe("floor")(xp, x, out) if x.dtype.kind in "iub" else _round_half_away(xp, x, out)
+    return _integer_floor(xp, x, out) if x.dtype.kind in "iub" else _round_half_away(xp, x, out)
 
 
 def _switch(xp, c, a, b, out=None):
