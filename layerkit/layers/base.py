@@ -543,6 +543,7 @@ def _bound_arguments(init, self, args, kwargs):
         bound = inspect.signature(init).bind(self, *args, **kwargs)
     except TypeError:
         return None   # the constructor itself raises the clear error
+    bound.apply_defaults()
     captured = {}
     params = inspect.signature(init).parameters
     for key, value in list(bound.arguments.items())[1:]:
