@@ -12,13 +12,15 @@ from .losses import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from . import bn as _bn_module
 from . import conv as _conv_module
+from . import hsoftmax as _hsoftmax_module
 from .bn import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .hsoftmax import *  # noqa: F401,F403
 
 # Theano's and Keras's spellings of the same functions (public aliases only).
 ultra_fast_sigmoid = sigmoid  # noqa: F405  (an exact sigmoid is as fast here)
 silu = swish  # noqa: F405
 logsoftmax = log_softmax  # noqa: F405
 
-_MODULES = [_activations_module, _losses_module, _softmax_module, _bn_module, _conv_module]
+_MODULES = [_activations_module, _losses_module, _softmax_module, _bn_module, _conv_module, _hsoftmax_module]
 __all__ = sorted({name for m in _MODULES for name in m.__all__} | {"ultra_fast_sigmoid", "silu", "logsoftmax"})

@@ -17,7 +17,8 @@ from .softmax import LogSoftmax, Softmax
 
 __all__ = ["CategoricalCrossentropy", "CategoricalCrossentropyGrad", "SoftmaxCrossEntropyWithLogits",
            "categorical_crossentropy", "binary_crossentropy", "sigmoid_binary_crossentropy",
-           "softmax_crossentropy_with_logits"]
+           "softmax_crossentropy_with_logits", "crossentropy_categorical_1hot", "crossentropy_softmax_1hot",
+           "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_argmax_1hot_with_bias"]
 
 
 def _last_axis_pair(op, dist, target):
@@ -205,3 +206,37 @@ def sigmoid_binary_crossentropy(logits, target):
     """
     logits = as_tensor_variable(logits)
     return tmath.softplus(logits) - logits * target
+
+
+# Theano's older names for the same computations, kept so that Theano-era code runs unchanged.
+def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
+    """Theano's name for ``categorical_crossentropy`` with integer labels: ``-log(coding_dist[i, y[i]])``."""
+    return categorical_crossentropy(coding_dist, true_one_of_n)
+
+
+def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
+    """``(nll, softmax(x + b))`` for integer labels ``y_idx``; the loss is computed stably from the logits.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> x, b, y = T.dmatrix('x'), T.dvector('b'), T.lvector('y')
+        >>> nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y)
+        >>> nll.eval({x: [[0.0, 0.0]], b: [0.0, 0.0], y: [1]}).round(4).tolist()
+        [0.6931]
+    """
+    logits = as_tensor_variable(x) + b
+    return softmax_crossentropy_with_logits(logits, y_idx), Softmax(logits.ndim - 1)(logits)
+
+
+def crossentropy_softmax_1hot(x, y_idx):
+    """``(nll, softmax(x))`` for integer labels ``y_idx`` (Theano's name), stable for any finite logits."""
+    x = as_tensor_variable(x)
+    return softmax_crossentropy_with_logits(x, y_idx), Softmax(x.ndim - 1)(x)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
+    """``(nll, softmax(x + b), argmax(x + b))``: Theano's loss, probabilities and predicted class at once."""
+    from ..reduce import argmax
+
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    return nll, sm, argmax(as_tensor_variable(x) + b, axis=-1)
