@@ -1,8 +1,9 @@
-"""W3 compile (variant mlp): seconds from graph definition to the first result of W1's training function (B=128).
+"""W3 compile: seconds from graph definition to the first result of W1's (variant mlp, B=128) or W2's (variant lstm)
+training function.
 
 Each sample is a fresh Python process (this script started with ``--child``), so nothing is cached in memory;
 layerkit keeps no disk cache, so every sample is cold. The import of the framework is timed but excluded.
-Usage: python benchmarks/compile_time.py --system layerkit --variant mlp
+Usage: python benchmarks/compile_time.py --system layerkit --variant mlp|lstm
 """
 import argparse
 import json
@@ -18,7 +19,20 @@ BATCH = 128
 STEADY_STEPS = 10
 
 
-def child(system):
+def _workload(variant):
+    """(build() -> (step, sync), reference losses of the first call) for a variant; data made beforehand."""
+    if variant == "lstm":
+        import lstm
+
+        params, (xs, ys) = lstm.init_params(), lstm.make_pool()
+        return (lambda system: lstm.BUILDERS[system](params, xs, ys)), (lambda: lstm.reference_losses(steps=1))
+    import mlp
+
+    params, (xs, ys) = mlp.init_params(), mlp.make_pool(BATCH)
+    return (lambda system: mlp.BUILDERS[system](params, xs, ys)), (lambda: mlp.reference_losses(BATCH, steps=1))
+
+
+def child(system, variant):
     """Runs in the fresh process: prints {import_s, define_s, first_call_s, steady_s, loss} as JSON."""
     t0 = time.perf_counter()
     import numpy  # noqa: F401  (every system here needs it; counted as part of the import)
@@ -28,11 +42,9 @@ def child(system):
     elif system == "torch":
         import torch  # noqa: F401
     import_s = time.perf_counter() - t0
-    import mlp
-
-    params, (xs, ys) = mlp.init_params(), mlp.make_pool(BATCH)  # initial values and data exist beforehand
+    build, _ = _workload(variant)  # initial values and data exist beforehand
     t1 = time.perf_counter()
-    step, sync = mlp.BUILDERS[system](params, xs, ys)
+    step, sync = build(system)
     t2 = time.perf_counter()
     loss = float(step(0))  # float() waits for the result
     t3 = time.perf_counter()
@@ -46,11 +58,11 @@ def child(system):
 
 
 def main():
-    parser = common_args(__doc__, variant=["mlp"])
+    parser = common_args(__doc__, variant=["mlp", "lstm"])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.system)
+        return child(args.system, args.variant)
     if args.system == "torch":
         try:
             import torch  # noqa: F401
@@ -58,9 +70,7 @@ def main():
             skip(args, "compile", args.variant, f"torch is not installed ({err})")
     max_samples = int(os.environ.get("BENCH_COMPILE_SAMPLES", 5))
     budget = float(os.environ.get("BENCH_COMPILE_BUDGET_S", 40))
-    import mlp
-
-    want = mlp.reference_losses(BATCH, steps=1)
+    want = _workload(args.variant)[1]()
     runs = []
     start = time.perf_counter()
     while len(runs) < max_samples and (not runs or time.perf_counter() - start < budget):

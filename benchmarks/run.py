@@ -1,4 +1,4 @@
-"""Run the benchmarks (W1 mlp_train, W3 compile, W4 elemwise_overhead) and print a table of ratios.
+"""Run the benchmarks (W1 mlp_train, W2 lstm_train, W3 compile, W4 elemwise_overhead, W6 conv_train) and print a table of ratios.
 
 Every (workload, variant, system) runs in its own process. Rounds are interleaved: within a round the systems of
 one variant run back to back, in an order rotated each round, so that a noisy minute hits all of them. The table
@@ -26,7 +26,8 @@ SYSTEMS = ["layerkit", "numpy", "torch"]
 # (script, workload, variants): the workloads of WORKLOADS.md this project implements
 JOBS = [
     ("mlp_train.py", "mlp_train", ["b128", "b16"]),
-    ("compile_time.py", "compile", ["mlp"]),
+    ("lstm_train.py", "lstm_train", ["b32"]),
+    ("compile_time.py", "compile", ["mlp", "lstm"]),
     ("elemwise_overhead.py", "elemwise_overhead", ["n1000", "n1000000", "arith_n1000", "arith_n1000000"]),
     ("conv_train.py", "conv_train", ["b64"]),
 ]
@@ -36,7 +37,9 @@ MFLOP_PER_STEP = {"b128": 513.5, "b16": 513.5 / 8}  # 6 * B * sum(W), WORKLOADS.
 TARGETS = [
     ("mlp_train", "b128", "numpy", 1.0, ">= NumPy by hand"),
     ("mlp_train", "b16", "torch", 1.6, ">= 1.6x PyTorch eager"),
+    ("lstm_train", "b32", "torch", 0.52, ">= 1.5x JAX scan (185 steps/s = 0.52x fused nn.LSTM)"),
     ("compile", "mlp", None, 0.25, "<= 0.25 s to first result"),
+    ("compile", "lstm", None, 0.5, "<= 0.5 s to first result (W2)"),
     ("elemwise_overhead", "n1000", "torch", 2.66, ">= 2x JAX jit (JAX = 1.33x torch)"),
     ("elemwise_overhead", "n1000000", "numpy", 1.0, ">= NumPy eager"),
     ("elemwise_overhead", "arith_n1000000", "torch", 12.9, "stretch: near JAX jit (12.9x torch)"),
