@@ -1,0 +1,324 @@
+"""Keras's metrics: per-sample functions, and stateful classes that accumulate over batches.
+
+A stateful metric holds backend shared variables. ``update_state(y_true, y_pred, sample_weight=None)`` returns
+update pairs ``[(variable, new_value), ...]`` for the compiled function; ``result(values=None)`` builds the
+result, reading ``values[variable]`` in place of a variable when given (the engine passes ``dict(updates)`` so one
+call returns the result after this batch); ``reset_state()`` zeroes the variables on the host.
+
+``get('accuracy')`` (or ``'acc'``) returns an ``AccuracyMarker``; the engine turns it into the right function
+with ``resolve_accuracy(loss, output_shape, target_dtype)``.
+
+Example:
+    >>> import numpy as np, layerkit_backend as lb, layerkit_backend.tensor as T
+    >>> m = Mean()
+    >>> v = T.vector('v')
+    >>> updates = m.update_state(v)
+    >>> f = lb.function([v], m.result(dict(updates)), updates=updates)
+    >>> float(f(np.float32([1, 2]))), float(f(np.float32([6])))
+    (1.5, 3.0)
+"""
+import numpy as np
+
+import layerkit_backend.tensor as T
+
+from . import backend as K
+from . import losses as _losses
+from .layers.base import get_registered_object
+from .metrics_confusion import AUC, Metric, Precision, Recall
+
+__all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+           "sparse_top_k_categorical_accuracy", "accuracy", "mse", "mae", "mape", "msle", "mean_squared_error",
+           "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "hinge",
+           "squared_hinge", "categorical_hinge", "logcosh", "log_cosh", "kld", "kl_divergence", "poisson",
+           "cosine_similarity", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
+           "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+           "MeanSquaredError", "MeanAbsoluteError", "AUC", "Precision", "Recall", "AccuracyMarker",
+           "resolve_accuracy", "serialize", "deserialize", "get"]
+
+# Loss functions double as metrics (Keras does the same).
+from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,  # noqa
+                     hinge, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
+                     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse, msle,
+                     poisson, sparse_categorical_crossentropy, squared_hinge)
+
+
+def _float(x):
+    return T.cast(x, K.floatx())
+
+
+def accuracy(y_true, y_pred):
+    """Elementwise ``y_true == y_pred`` as floats (Keras's ``Accuracy``)."""
+    return _float(T.eq(y_true, y_pred))
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """``mean(y_true == (y_pred > threshold), axis=-1)``.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.dmatrix('y'), T.dmatrix('p')
+        >>> binary_accuracy(y, p).eval({y: [[1.0, 0.0]], p: [[0.7, 0.6]]}).tolist()
+        [0.5]
+    """
+    y_pred = T.as_tensor_variable(y_pred)
+    predicted = T.cast(T.gt(y_pred, threshold), y_pred.dtype)
+    return T.mean(_float(T.eq(T.cast(y_true, y_pred.dtype), predicted)), axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1 where ``argmax(y_true) == argmax(y_pred)`` (last axis), else 0.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.dmatrix('y'), T.dmatrix('p')
+        >>> categorical_accuracy(y, p).eval({y: [[0, 1], [1, 0]], p: [[0.2, 0.8], [0.3, 0.7]]}).tolist()
+        [1.0, 0.0]
+    """
+    return _float(T.eq(T.argmax(y_true, axis=-1), T.argmax(y_pred, axis=-1)))
+
+
+def _labels(y_true, y_pred):
+    y_pred = T.as_tensor_variable(y_pred)
+    return _losses._sparse_labels(y_true, y_pred, "sparse accuracy"), y_pred
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1 where the integer label equals ``argmax(y_pred)``; labels (batch,) or (batch, 1).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.lvector('y'), T.dmatrix('p')
+        >>> sparse_categorical_accuracy(y, p).eval({y: [1, 1], p: [[0.2, 0.8], [0.3, 0.1]]}).tolist()
+        [1.0, 0.0]
+    """
+    labels, y_pred = _labels(y_true, y_pred)
+    return _float(T.eq(labels, T.argmax(y_pred, axis=-1)))
+
+
+def _in_top_k(y_pred, labels, k):
+    """True where fewer than ``k`` classes score strictly higher than the label (ties count as in)."""
+    one_hot = T.eq(T.shape_padright(labels), T.arange(T.shape(y_pred)[-1], dtype="int64"))
+    target = T.sum(y_pred * T.cast(one_hot, y_pred.dtype), axis=-1, keepdims=True)
+    return _float(T.lt(T.sum(T.cast(T.gt(y_pred, target), "int64"), axis=-1), k))
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the one-hot target's class is among the ``k`` highest predictions.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.dmatrix('y'), T.dmatrix('p')
+        >>> top_k_categorical_accuracy(y, p, k=2).eval({y: [[0, 0, 1]], p: [[0.5, 0.2, 0.3]]}).tolist()
+        [1.0]
+    """
+    return _in_top_k(T.as_tensor_variable(y_pred), T.argmax(y_true, axis=-1), k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the integer label is among the ``k`` highest predictions.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.lvector('y'), T.dmatrix('p')
+        >>> sparse_top_k_categorical_accuracy(y, p, k=1).eval({y: [2], p: [[0.5, 0.2, 0.3]]}).tolist()
+        [0.0]
+    """
+    labels, y_pred = _labels(y_true, y_pred)
+    return _in_top_k(y_pred, labels, k)
+
+
+# ---------------------------------------------------------------------------------------------- accuracy marker
+class AccuracyMarker:
+    """What ``get('accuracy')`` returns: the engine replaces it by ``resolve_accuracy(...)``; ``name`` is the
+    spelling the user gave ('accuracy' or 'acc'), used for the history key."""
+
+    def __init__(self, name="accuracy"):
+        self.name = name
+        self.__name__ = name
+
+    def __call__(self, y_true, y_pred):
+        raise TypeError(f"metrics: '{self.name}' depends on the loss and output shape; resolve it with "
+                        f"metrics.resolve_accuracy(loss, output_shape, target_dtype) before calling it")
+
+    def __repr__(self):
+        return f"AccuracyMarker({self.name!r})"
+
+
+def _loss_name(loss):
+    if isinstance(loss, str):
+        return {"bce": "binary_crossentropy", "cce": "categorical_crossentropy"}.get(loss, loss)
+    if isinstance(loss, _losses.LossFunctionWrapper):
+        return loss._function.__name__
+    return getattr(loss, "__name__", type(loss).__name__)
+
+
+def resolve_accuracy(loss, output_shape, target_dtype=None):
+    """The accuracy function Keras would pick for ``'accuracy'``.
+
+    Binary accuracy for a binary crossentropy loss or a last output dimension of 1; sparse categorical accuracy
+    for a sparse crossentropy loss or integer targets; categorical accuracy otherwise.
+
+    Args:
+        loss: the loss (a name, function or Loss instance).
+        output_shape: the model output's static shape (tuple, None entries allowed).
+        target_dtype: the targets' dtype name, if known.
+
+    Example:
+        >>> resolve_accuracy('sparse_categorical_crossentropy', (None, 10)) is sparse_categorical_accuracy
+        True
+    """
+    name = _loss_name(loss)
+    if name == "binary_crossentropy" or (output_shape and output_shape[-1] == 1):
+        return binary_accuracy
+    if name == "sparse_categorical_crossentropy":
+        return sparse_categorical_accuracy
+    if target_dtype is not None and np.dtype(target_dtype).kind in "iu":
+        return sparse_categorical_accuracy
+    return categorical_accuracy
+
+
+# ---------------------------------------------------------------------------------------------- stateful metrics
+def _weights_like(values, sample_weight):
+    """``sample_weight`` broadcast against ``values`` (trailing axes added; a trailing 1 squeezed)."""
+    w = T.cast(T.as_tensor_variable(sample_weight), values.dtype)
+    if w.ndim == values.ndim + 1 and w.type.shape[-1] == 1:
+        w = T.squeeze(w, axis=-1)
+    while w.ndim < values.ndim:
+        w = T.shape_padright(w)
+    return w * T.ones_like(values)
+
+
+class Sum(Metric):
+    """The running (weighted) sum of the values."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name, dtype)
+        self.total = self.add_weight("total")
+
+    def update_state(self, values, sample_weight=None):
+        values = T.cast(T.as_tensor_variable(values), self.dtype)
+        if sample_weight is not None:
+            values = values * _weights_like(values, sample_weight)
+        return [(self.total, self.total + T.sum(values))]
+
+    def result(self, values=None):
+        return self._read(self.total, values)
+
+
+class Mean(Metric):
+    """The running (weighted) mean of all values seen, 0 before any."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name, dtype)
+        self.total = self.add_weight("total")
+        self.count = self.add_weight("count")
+
+    def update_state(self, values, sample_weight=None):
+        values = T.cast(T.as_tensor_variable(values), self.dtype)
+        if sample_weight is None:
+            weighted, count = T.sum(values), T.cast(T.prod(T.shape(values)), self.dtype) if values.ndim else 1.0
+        else:
+            w = _weights_like(values, sample_weight)
+            weighted, count = T.sum(values * w), T.sum(w)
+        return [(self.total, self.total + weighted), (self.count, self.count + count)]
+
+    def result(self, values=None):
+        total, count = self._read(self.total, values), self._read(self.count, values)
+        return T.switch(T.eq(count, 0), T.zeros_like(total), total / T.switch(T.eq(count, 0), 1, count))
+
+
+class MeanMetricWrapper(Mean):
+    """The running mean of a per-sample function ``fn(y_true, y_pred, **kwargs)``."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or fn.__name__, dtype=dtype)
+        self._fn, self._fn_kwargs = fn, kwargs
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+def _wrapper(class_name, fn, keras_name, **defaults):
+    def __init__(self, name=keras_name, dtype=None, **kwargs):
+        unknown = set(kwargs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{class_name}: unexpected arguments {sorted(unknown)}")
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **{**defaults, **kwargs})
+
+    def from_config(cls, config):
+        return cls(**config)
+
+    doc = f"Keras's ``{class_name}``: the running mean of ``{fn.__name__}``."
+    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__, "from_config": classmethod(from_config),
+                                                  "__doc__": doc, "__module__": __name__})
+
+
+Accuracy = _wrapper("Accuracy", accuracy, "accuracy")
+BinaryAccuracy = _wrapper("BinaryAccuracy", binary_accuracy, "binary_accuracy", threshold=0.5)
+CategoricalAccuracy = _wrapper("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy")
+SparseCategoricalAccuracy = _wrapper("SparseCategoricalAccuracy", sparse_categorical_accuracy,
+                                     "sparse_categorical_accuracy")
+TopKCategoricalAccuracy = _wrapper("TopKCategoricalAccuracy", top_k_categorical_accuracy,
+                                   "top_k_categorical_accuracy", k=5)
+SparseTopKCategoricalAccuracy = _wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
+                                         "sparse_top_k_categorical_accuracy", k=5)
+MeanSquaredError = _wrapper("MeanSquaredError", mean_squared_error, "mean_squared_error")
+MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
+
+
+_CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+                                    SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+                                    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, AUC,
+                                    Precision, Recall)}
+_FUNCTIONS = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+                                      top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+                                      mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                                      mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
+                                      log_cosh, kl_divergence, poisson, cosine_similarity, binary_crossentropy,
+                                      categorical_crossentropy, sparse_categorical_crossentropy)}
+_FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
+                  top_k_acc=top_k_categorical_accuracy)
+
+
+def serialize(metric):
+    """A function -> its name; a Metric -> ``{"class_name", "config"}``; a marker -> its name."""
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if isinstance(metric, (str, AccuracyMarker)):
+        return metric if isinstance(metric, str) else metric.name
+    return metric.__name__
+
+
+def deserialize(identifier, custom_objects=None):
+    """A metric function, Metric instance or ``AccuracyMarker`` from a name, config dict or callable.
+
+    Example:
+        >>> deserialize('acc').name, deserialize('mse') is mean_squared_error
+        ('acc', True)
+    """
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        cls = get_registered_object(name, custom_objects, _CLASSES)
+        if cls is None:
+            raise ValueError(f"metrics: unknown metric class '{name}'; expected one of {sorted(_CLASSES)}")
+        return cls.from_config(dict(identifier.get("config") or {}))
+    if isinstance(identifier, str):
+        if identifier in ("accuracy", "acc"):
+            return AccuracyMarker(identifier)
+        found = get_registered_object(identifier, custom_objects, {**_FUNCTIONS, **_CLASSES})
+        if found is None:
+            raise ValueError(f"metrics: unknown metric '{identifier}'; expected 'accuracy' or one of "
+                             f"{sorted(_FUNCTIONS) + sorted(_CLASSES)}")
+        return found() if isinstance(found, type) else found
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"metrics: expected a name, a config dict, a Metric or a function, received {identifier!r}")
+
+
+def get(identifier):
+    """Keras's ``metrics.get`` (None passes through)."""
+    return None if identifier is None else deserialize(identifier)
