@@ -1,0 +1,171 @@
+"""Turning user data into the arrays the compiled functions take, and batches of them.
+
+``x``/``y``/``sample_weight`` may be one array, a list in input (output) order, or a dict keyed by input (output)
+name. Python generators and ``Sequence`` objects yield ``(x, y)`` or ``(x, y, sample_weight)`` per batch.
+
+Example:
+    >>> import numpy as np
+    >>> batches = list(array_batches([np.arange(5)], batch_size=2, shuffle=False))
+    >>> [b[0].tolist() for b in batches]
+    [[0, 1], [2, 3], [4]]
+"""
+import inspect
+
+import numpy as np
+
+__all__ = ["Sequence", "to_arrays", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
+           "array_batches", "is_batch_source", "check_targets"]
+
+
+class Sequence:
+    """Base for batch sources with ``__len__`` (batches per epoch) and ``__getitem__(index) -> (x, y[, w])``.
+
+    Example:
+        >>> import numpy as np
+        >>> class Pairs(Sequence):
+        ...     def __len__(self):
+        ...         return 3
+        ...     def __getitem__(self, index):
+        ...         return np.full((2, 1), index, "float32"), np.zeros((2, 1), "float32")
+        >>> len(Pairs()), Pairs()[1][0].ravel().tolist()
+        (3, [1.0, 1.0])
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}: a Sequence implements __getitem__(index)")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__}: a Sequence implements __len__()")
+
+    def on_epoch_end(self):
+        """Called after every epoch (e.g. to reshuffle)."""
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+
+def is_batch_source(data):
+    """True for generators, iterators and Sequence-like objects (``__len__`` + ``__getitem__``, not arrays)."""
+    if data is None or isinstance(data, (np.ndarray, list, tuple, dict)):
+        return False
+    if inspect.isgenerator(data) or isinstance(data, Sequence) or hasattr(data, "__next__"):
+        return True
+    return hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "shape")
+
+
+def to_arrays(data, names, what, dtypes=None):
+    """``data`` as a list of arrays in ``names`` order (``what``: 'input', 'target' or 'sample_weight')."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        unknown = sorted(set(data) - set(names))
+        if missing or unknown:
+            raise ValueError(f"{what} dict: expected keys {names}, received {sorted(data)}"
+                             f"{f' (missing {missing})' if missing else ''}")
+        data = [data[n] for n in names]
+    elif isinstance(data, (list, tuple)) and len(names) > 1:
+        data = list(data)
+    elif isinstance(data, (list, tuple)) and data and not np.isscalar(data[0]) and _looks_like_arrays(data):
+        data = list(data)
+    else:
+        data = [data]
+    if len(data) != len(names):
+        raise ValueError(f"The model has {len(names)} {what}(s) {names}, but {len(data)} array(s) were given")
+    arrays = []
+    for k, (name, value) in enumerate(zip(names, data)):
+        array = np.asarray(value)
+        if dtypes is not None and dtypes[k] is not None and array.dtype != dtypes[k]:
+            array = array.astype(dtypes[k])
+        if array.ndim == 0:
+            raise ValueError(f"{what} '{name}': expected an array with a batch dimension, received a scalar")
+        arrays.append(array)
+    return arrays
+
+
+def _looks_like_arrays(data):
+    return all(isinstance(d, np.ndarray) for d in data)
+
+
+def check_sample_counts(groups):
+    """``groups``: [(kind, names, arrays)]; raises if the arrays disagree on the number of samples."""
+    counts = [(f"{kind} '{name}'", len(a), a.shape) for kind, names, arrays in groups if arrays is not None
+              for name, a in zip(names, arrays)]
+    if counts and len({c for _, c, _ in counts}) > 1:
+        described = ", ".join(f"{label} has {n} samples (shape {shape})" for label, n, shape in counts)
+        raise ValueError(f"Data arrays disagree on the number of samples: {described}")
+    return counts[0][1] if counts else 0
+
+
+def check_targets(output_name, output_shape, target_shape, loss_name):
+    """Raises a clear error when labels cannot fit the output (the most common Keras shape mistake)."""
+    loss_name = loss_name or ""
+    sparse = "sparse" in loss_name
+    out_rank, y_rank = len(output_shape), len(target_shape)
+    if sparse:
+        ok = y_rank == out_rank - 1 or (y_rank == out_rank and target_shape[-1] == 1)
+        hint = "sparse losses take integer class labels of shape (batch,) or (batch, 1)"
+    else:
+        last = output_shape[-1]
+        ok = y_rank == out_rank and (last is None or target_shape[-1] == last or
+                                     (target_shape[-1] == 1 and out_rank > 1 and last == 1))
+        if not ok and y_rank == out_rank - 1 and last == 1:
+            ok = True   # (batch,) labels for a (batch, 1) output, as Keras accepts
+        hint = ("integer class labels need loss='sparse_categorical_crossentropy' or one-hot labels "
+                "(layerkit.utils.to_categorical)" if "categorical" in loss_name and
+                (y_rank == out_rank - 1 or target_shape[-1] == 1) else
+                "the targets must have the output's shape")
+    if not ok:
+        raise ValueError(f"Output '{output_name}': targets of shape {tuple(target_shape)} do not match the output "
+                         f"shape {tuple(output_shape)} for loss '{loss_name}'; {hint}")
+
+
+def class_weights_to_sample_weights(y, class_weight, output_name):
+    """Per-sample weights ``class_weight[class of sample]``: argmax of one-hot rows, else the label itself."""
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        classes = np.argmax(y, axis=-1)
+    elif y.ndim >= 2:
+        classes = np.round(y[..., 0]).astype(np.int64) if y.dtype.kind == "f" else y[..., 0]
+    else:
+        classes = np.round(y).astype(np.int64) if y.dtype.kind == "f" else y
+    classes = classes.reshape(len(y), -1)[:, 0] if classes.ndim > 1 else classes
+    missing = sorted(set(np.unique(classes).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"class_weight for output '{output_name}' has no entry for class(es) {missing}; "
+                         f"given classes {sorted(class_weight)}")
+    table = np.zeros(int(max(max(class_weight), classes.max())) + 1, dtype=np.float64)
+    for k, w in class_weight.items():
+        table[int(k)] = w
+    return table[classes]
+
+
+def split_validation(arrays, split):
+    """(train arrays, validation arrays): the last ``split`` fraction is held out, before any shuffling."""
+    if not 0.0 < split < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1), received {split}")
+    n = len(arrays[0])
+    cut = int(n * (1.0 - split))
+    if cut == 0 or cut == n:
+        raise ValueError(f"validation_split={split} leaves an empty training or validation set for {n} samples")
+    return [a[:cut] for a in arrays], [a[cut:] for a in arrays]
+
+
+def array_batches(arrays, batch_size, shuffle, steps=None, rng=np.random):
+    """Yields lists of batch slices; ``shuffle`` True (samples), 'batch' (batch order) or False."""
+    n = len(arrays[0])
+    starts = list(range(0, n, batch_size))
+    if steps is not None:
+        starts = starts[:steps]
+    if shuffle == "batch":
+        order = rng.permutation(len(starts))
+        starts = [starts[k] for k in order]
+    if shuffle is True:
+        perm = rng.permutation(n)
+        for start in starts:
+            index = perm[start:start + batch_size]
+            yield [a[index] for a in arrays]
+    else:
+        for start in starts:
+            stop = start + batch_size
+            yield [a[start:stop] for a in arrays]

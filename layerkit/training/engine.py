@@ -1,0 +1,230 @@
+"""``TrainingMixin``: ``compile`` and the data preparation that ``fit``/``evaluate``/``predict`` share.
+
+Example:
+    >>> import numpy as np
+    >>> from layerkit.models import Sequential
+    >>> from layerkit.layers import Layer
+    >>> model = Sequential([Layer(input_shape=(2,))])
+    >>> model.compile("sgd", "mse")
+    >>> float(model.test_on_batch(np.ones((4, 2)), np.zeros((4, 2))))
+    1.0
+"""
+import warnings
+
+import numpy as np
+
+import layerkit_backend as lb
+
+from . import data as data_module
+from . import loops
+from .compile import resolve_outputs
+from .functions import ModelFunctions
+
+__all__ = ["TrainingMixin"]
+
+
+class TrainingMixin:
+    """Training methods of ``Model`` (compile, fit, evaluate, predict and the ``*_on_batch`` variants)."""
+
+    def _init_training(self):
+        self.optimizer, self.loss, self._compile_args = None, None, None
+        self._specs, self._function_sets, self._compiled_trainable = None, {}, None
+        self.stop_training, self.history, self._trainable_warned = False, None, False
+        self._initial_epoch = None
+
+    # ------------------------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=None, **kwargs):
+        """Configures training: the optimizer, the loss and metrics (one, a list per output, or a dict by name).
+
+        Example:
+            >>> from layerkit.models import Sequential
+            >>> from layerkit.layers import Layer
+            >>> model = Sequential([Layer(input_shape=(2,))])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        """
+        from .. import optimizers
+
+        unknown = sorted(set(kwargs) - {"sample_weight_mode", "target_tensors", "jit_compile", "auto_scale_loss"})
+        if unknown:
+            raise TypeError(f"Model '{self.name}': compile() got unexpected argument(s) {unknown}")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_args = dict(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
+                                  weighted_metrics=weighted_metrics)
+        self._specs, self._function_sets, self._compiled_trainable = None, {}, None
+        self._trainable_warned = False
+        for layer in _all_layers(self):
+            hooks = layer.__dict__.setdefault("_on_trainable_change", [])
+            if self._trainable_changed not in hooks:
+                hooks.append(self._trainable_changed)
+        if self.outputs is not None:
+            self._resolve_compile()
+
+    @property
+    def metrics_names(self):
+        return self._functions().names("test") if self._compile_args else []
+
+    def _trainable_changed(self, layer):
+        if self._compile_args is not None and not self._trainable_warned:
+            self._trainable_warned = True
+            warnings.warn(f"Model '{self.name}': 'trainable' of {'the model' if layer is self else repr(layer.name)}"
+                          f" changed after compile(); the compiled training step still uses the old trainable "
+                          f"weights until you call compile() again", UserWarning, stacklevel=3)
+
+    def _resolve_compile(self):
+        if self._compile_args is None:
+            raise RuntimeError(f"Model '{self.name}': call compile(optimizer, loss) before training or evaluating")
+        if self._specs is None:
+            args = self._compile_args
+            self._specs = resolve_outputs(self.output_names, self.outputs, args["loss"], args["metrics"],
+                                          args["loss_weights"], args["weighted_metrics"])
+            self._compiled_trainable = list(self.trainable_weights)
+        return self._specs
+
+    def _functions(self, target_types=None, with_sample_weights=False):
+        specs = self._resolve_compile()
+        loss_outputs = [o for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        if target_types is None:
+            target_types = tuple((lb.config.floatX if o.dtype.startswith("float") else o.dtype,
+                                  _target_shape(o.type.shape)) for o in loss_outputs)
+        key = (target_types, with_sample_weights)
+        if key not in self._function_sets:
+            self._function_sets[key] = ModelFunctions(self, specs, self.optimizer, self._compiled_trainable,
+                                                      target_types, with_sample_weights)
+        return self._function_sets[key]
+
+    # ------------------------------------------------------------------------------------ data
+    def _ensure_inputs(self, x):
+        if self.inputs is not None:
+            return
+        if data_module.is_batch_source(x):
+            raise ValueError(f"Model '{self.name}': the input shape is unknown; call the model on data or give the "
+                             f"first layer input_shape= before fitting on a generator")
+        given = list(x) if isinstance(x, (list, tuple)) and all(isinstance(a, np.ndarray) for a in x) else [x]
+        arrays = [np.asarray(a) for a in given]
+        arrays = [a.astype(lb.config.floatX) if a.dtype.kind == "f" else a for a in arrays]
+        self._set_inputs_from_data(arrays)
+        if self._compile_args is not None:
+            self._specs = None
+            self._resolve_compile()
+
+    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, with_targets=True):
+        """(arrays to feed: inputs + targets + sample weights, the ModelFunctions for them)."""
+        self._ensure_inputs(x)
+        xs = data_module.to_arrays(x, self.input_names, "input", [i.dtype for i in self.inputs])
+        for name, array, tensor in zip(self.input_names, xs, self.inputs):
+            expected = tuple(tensor.type.shape)
+            if array.ndim != len(expected) or any(e is not None and e != g for e, g in
+                                                  zip(expected[1:], array.shape[1:])):
+                raise ValueError(f"Input '{name}': expected arrays of shape {expected}, received shape "
+                                 f"{array.shape}")
+        if not with_targets:
+            data_module.check_sample_counts([("input", self.input_names, xs)])
+            return xs, None
+        specs = self._resolve_compile()
+        loss_specs = [(s, o) for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        names = [s.name for s, _ in loss_specs]
+        if y is None:
+            raise ValueError(f"Model '{self.name}': targets y are needed for outputs {names}")
+        ys = data_module.to_arrays(y, names, "target")
+        ys = [a.astype(lb.config.floatX) if a.dtype.kind in "fb" else a for a in ys]
+        for (spec, output), array in zip(loss_specs, ys):
+            data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+        sws = data_module.to_arrays(sample_weight, names, "sample_weight")
+        if class_weight is not None:
+            per_output = class_weight if set(class_weight) <= set(names) and len(names) > 1 else \
+                {names[0]: class_weight}
+            sws = sws or [None] * len(names)
+            for k, name in enumerate(names):
+                if name in per_output:
+                    cw = data_module.class_weights_to_sample_weights(ys[k], per_output[name], name)
+                    sws[k] = cw if sws[k] is None else sws[k] * cw
+        if sws is not None:
+            sws = [np.ones(len(ys[k]), lb.config.floatX) if w is None else np.asarray(w, lb.config.floatX)
+                   for k, w in enumerate(sws)]
+            for name, w in zip(names, sws):
+                if w.ndim != 1:
+                    raise ValueError(f"sample_weight for output '{name}': expected shape (samples,), received "
+                                     f"{w.shape}")
+        data_module.check_sample_counts([("input", self.input_names, xs), ("target", names, ys),
+                                         ("sample_weight", names, sws)])
+        types = tuple((str(a.dtype), _target_shape(a.shape)) for a in ys)
+        return xs + ys + (sws or []), self._functions(types, sws is not None)
+
+    # ------------------------------------------------------------------------------------ public loops
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
+            **kwargs):
+        """Trains for ``epochs`` epochs; returns the ``History`` callback (``history.history['loss']``...)."""
+        return loops.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                         shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
+                         validation_batch_size, validation_freq)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """The loss (and metrics) over the data: a float, or a list in ``metrics_names`` order."""
+        logs = loops.evaluate(self, x, y, batch_size, sample_weight, steps, callbacks)
+        return _results(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+        """The outputs for ``x`` computed batch by batch (``training=False``)."""
+        return loops.predict(self, x, batch_size, steps, callbacks)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """One optimizer step on one batch; returns its loss (and metrics)."""
+        arrays, functions = self._prepare(x, y, sample_weight, class_weight)
+        if reset_metrics:
+            functions.reset_metrics("train")
+        values = functions.get("train")(*arrays)
+        return _results(dict(zip(functions.names("train"), (float(v) for v in values))), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """The loss (and metrics) of one batch, without training."""
+        arrays, functions = self._prepare(x, y, sample_weight)
+        if reset_metrics:
+            functions.reset_metrics("test")
+        values = functions.get("test")(*arrays)
+        return _results(dict(zip(functions.names("test"), (float(v) for v in values))), return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch."""
+        xs, _ = self._prepare(x, with_targets=False)
+        outputs = self._predict_function()(*xs)
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    def _predict_function(self):
+        if "predict" not in self._function_sets:
+            self._function_sets["predict"] = ModelFunctions(self, [], None, [], (), False)
+        return self._function_sets["predict"].get("predict")
+
+    def reset_metrics(self):
+        for key, functions in self._function_sets.items():
+            if key == "predict":
+                continue
+            functions.reset_metrics("train")
+            functions.reset_metrics("test")
+
+
+def _results(logs, return_dict):
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _target_shape(shape):
+    shape = tuple(shape)
+    return (None,) * (len(shape) - 1) + (shape[-1],) if len(shape) >= 2 else (None,) * len(shape)
+
+
+def _all_layers(model):
+    found, stack = [], [model]
+    while stack:
+        layer = stack.pop()
+        if all(layer is not f for f in found):
+            found.append(layer)
+            stack.extend(layer._layers)
+    return found

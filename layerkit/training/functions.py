@@ -1,0 +1,180 @@
+"""The three compiled functions behind ``fit``/``evaluate``/``predict``.
+
+The train function runs the model graph built with ``training=True`` (inside a ``CallContext`` that collects the
+layers' losses and updates), adds the optimizer's update pairs (weight constraints applied to the new values), the
+layers' updates and the metric accumulators' updates, and returns the running loss and metrics after this batch.
+Everything is one ``lb.function``, so a call that raises changes no variable.
+
+Example:
+    >>> from layerkit.models import Sequential
+    >>> from layerkit.layers import Layer
+    >>> model = Sequential([Layer(input_shape=(2,))])
+    >>> model.compile("sgd", "mse")
+    >>> model._functions().names("train")
+    ['loss']
+"""
+import numpy as np
+
+import layerkit_backend as lb
+import layerkit_backend.tensor as T
+
+from .. import losses as losses_module
+from ..layers.base import CallContext, flatten
+
+__all__ = ["RunningMean", "ModelFunctions"]
+
+
+class RunningMean:
+    """``total``/``count`` accumulators (float64 shared variables) for a running, weighted mean over an epoch."""
+
+    def __init__(self, name):
+        self.total = lb.shared(np.float64(0.0), name=f"{name}/total")
+        self.count = lb.shared(np.float64(0.0), name=f"{name}/count")
+
+    def update(self, total, count):
+        """(update pairs, running mean after them) for a batch adding ``total`` over ``count`` samples."""
+        new_total = self.total + T.cast(total, "float64")
+        new_count = self.count + T.cast(count, "float64")
+        return [(self.total, new_total), (self.count, new_count)], new_total / T.maximum(new_count, 1e-12)
+
+    def reset(self):
+        self.total.set_value(np.float64(0.0))
+        self.count.set_value(np.float64(0.0))
+
+
+def _weighted_sum(values, weights):
+    """(sum of values * weights, sum of the weights broadcast to the values) for a running mean."""
+    values = T.cast(values, lb.config.floatX)
+    if weights is None:
+        return T.sum(values), T.cast(T.prod(T.shape(values)), lb.config.floatX)
+    weighted = losses_module.apply_sample_weight(values, weights)
+    ones = losses_module.apply_sample_weight(T.ones_like(values), weights)
+    return T.sum(weighted), T.sum(ones)
+
+
+def _weight_penalties(layer, seen=None):
+    """Regularisation penalties of the weights of ``layer`` and every nested layer, each counted once."""
+    seen = set() if seen is None else seen
+    if id(layer) in seen:
+        return []
+    seen.add(id(layer))
+    found = list(layer._own_losses)
+    for sub in layer._layers:
+        found += _weight_penalties(sub, seen)
+    return found
+
+
+def _constraints(layer, found=None):
+    found = {} if found is None else found
+    for variable, constraint in layer.constraints.items():
+        found[id(variable)] = constraint
+    for sub in layer._layers:
+        _constraints(sub, found)
+    return found
+
+
+class ModelFunctions:
+    """Builds (lazily) and holds the train / test / predict functions of one compiled model."""
+
+    def __init__(self, model, specs, optimizer, trainable_weights, target_types, with_sample_weights):
+        self.model, self.specs, self.optimizer = model, specs, optimizer
+        self.trainable_weights = trainable_weights
+        self.loss_specs = [s for s in specs if s.loss_fn is not None]
+        self.targets = [T.tensor(dtype, shape=shape, name=f"{s.name}_target")
+                        for s, (dtype, shape) in zip(self.loss_specs, target_types)]
+        self.with_sample_weights = with_sample_weights
+        self.sample_weights = [T.tensor(lb.config.floatX, shape=(None,), name=f"{s.name}_sample_weights")
+                               for s in self.loss_specs] if with_sample_weights else []
+        self._built, self._names, self._accumulators = {}, {}, {}
+        self.stateful_metrics = [m.stateful for s in specs for m in s.metrics if m.stateful is not None]
+
+    def names(self, kind):
+        self.get(kind)
+        return self._names[kind]
+
+    def get(self, kind):
+        """The compiled function ``kind`` ('train', 'test' or 'predict'), built on first use."""
+        if kind not in self._built:
+            self._built[kind] = self._build_predict() if kind == "predict" else self._build_loss_function(kind)
+        return self._built[kind]
+
+    def reset_metrics(self, kind):
+        for accumulator in self._accumulators.get(kind, []):
+            accumulator.reset()
+        for metric in self.stateful_metrics:
+            metric.reset_state()
+
+    def _model_outputs(self, training):
+        model = self.model
+        with CallContext() as ctx:
+            outputs = flatten(model(model._nested_inputs, training=training))
+        return outputs, ctx
+
+    def _build_predict(self):
+        outputs, _ = self._model_outputs(False)
+        self._names["predict"] = list(self.model.output_names)
+        return lb.function(list(self.model.inputs), outputs, name=f"{self.model.name}/predict_function",
+                           on_unused_input="ignore")
+
+    def _build_loss_function(self, kind):
+        training = kind == "train"
+        outputs, ctx = self._model_outputs(training)
+        by_name = dict(zip(self.model.output_names, outputs))
+        batch = T.cast(T.shape(self.model.inputs[0])[0], lb.config.floatX)
+        weights = self.sample_weights or [None] * len(self.loss_specs)
+        total = T.constant(np.asarray(0.0, dtype=lb.config.floatX))
+        per_output = []
+        for spec, target, sw in zip(self.loss_specs, self.targets, weights):
+            values = spec.loss_fn(target, by_name[spec.name])
+            weighted = T.cast(losses_module.apply_sample_weight(values, sw), lb.config.floatX)
+            size = T.cast(T.prod(T.shape(weighted)), lb.config.floatX) if weighted.ndim else 1.0
+            output_loss = T.sum(weighted) / size
+            per_output.append(output_loss)
+            total = total + spec.loss_weight * output_loss if spec.loss_weight != 1.0 else total + output_loss
+        extra = _weight_penalties(self.model) + list(self.model._call_losses) + list(ctx.losses)
+        for term in extra:
+            total = total + T.cast(T.sum(term), lb.config.floatX)
+        updates, names, results, accumulators = [], ["loss"], [], []
+
+        def running(name, value_total, count):
+            accumulator = RunningMean(f"{self.model.name}/{kind}/{name}")
+            accumulators.append(accumulator)
+            pairs, result = accumulator.update(value_total, count)
+            updates.extend(pairs)
+            return result
+
+        results.append(running("loss", total * batch, batch))
+        if len(self.specs) > 1:
+            for spec, output_loss in zip(self.loss_specs, per_output):
+                names.append(f"{spec.name}_loss")
+                results.append(running(f"{spec.name}_loss", output_loss * batch, batch))
+        targets_by_name = {s.name: (t, w) for s, t, w in zip(self.loss_specs, self.targets, weights)}
+        for spec in self.specs:
+            if spec.metrics and spec.name not in targets_by_name:
+                raise ValueError(f"compile: output '{spec.name}' has metrics but no loss, so no targets are fed")
+            for metric in spec.metrics:
+                target, sw = targets_by_name[spec.name]
+                sw = sw if metric.weighted else None
+                names.append(metric.name)
+                if metric.stateful is not None:
+                    pairs = metric.stateful.update_state(target, by_name[spec.name], sample_weight=sw)
+                    updates.extend(pairs)
+                    results.append(metric.stateful.result(values=dict(pairs)))
+                else:
+                    values = metric.fn(target, by_name[spec.name])
+                    results.append(running(metric.name, *_weighted_sum(values, sw)))
+        if training:
+            updates = self._training_updates(total, ctx) + updates
+        self._names[kind] = names
+        self._accumulators[kind] = accumulators
+        inputs = list(self.model.inputs) + self.targets + self.sample_weights
+        return lb.function(inputs, results, updates=updates, name=f"{self.model.name}/{kind}_function",
+                           on_unused_input="ignore")
+
+    def _training_updates(self, total, ctx):
+        params = self.trainable_weights
+        updates = list(self.optimizer.get_updates(total, params)) if params else []
+        constraints = _constraints(self.model)
+        if constraints:
+            updates = [(v, constraints[id(v)](new) if id(v) in constraints else new) for v, new in updates]
+        return updates + list(ctx.updates)

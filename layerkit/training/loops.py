@@ -1,0 +1,206 @@
+"""The fit / evaluate / predict loops: feed batches to the compiled functions and call the callbacks.
+
+The hot loop does only this per batch: slice the arrays (precomputed index order), call the compiled function,
+and call the per-batch callback hooks that some callback actually overrides. Running averages live in the
+compiled function's accumulators, so there is no per-batch bookkeeping in Python.
+
+Example:
+    >>> import numpy as np
+    >>> from layerkit.models import Sequential
+    >>> from layerkit.layers import Layer
+    >>> model = Sequential([Layer(input_shape=(1,))])
+    >>> model.compile("sgd", "mse")
+    >>> round(evaluate(model, np.ones((3, 1)), np.zeros((3, 1)), 2, None, None, None)["loss"], 3)
+    1.0
+"""
+import math
+
+import numpy as np
+
+from . import data as data_module
+
+__all__ = ["fit", "evaluate", "predict"]
+
+
+def _callbacks(model, callbacks, verbose, params, history=None):
+    from ..callbacks import CallbackList, ProgbarLogger
+
+    found = list(callbacks or [])
+    if history is not None:
+        found.append(history)   # after the user's callbacks, so it records the keys they add (learning_rate)
+    if verbose and not any(isinstance(c, ProgbarLogger) for c in found):
+        found.append(ProgbarLogger(verbose=verbose))
+    return CallbackList(found, model, params)
+
+
+def _unpack(item, what):
+    if isinstance(item, tuple) and 1 <= len(item) <= 3:
+        return item + (None,) * (3 - len(item))
+    if what == "predict":
+        return item, None, None
+    raise ValueError(f"A {what} generator or Sequence must yield (x, y) or (x, y, sample_weight) tuples, "
+                     f"received {type(item).__name__}")
+
+
+def _source_batches(model, source, steps, shuffle, with_targets, class_weight=None, what="fit"):
+    """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence."""
+    if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
+        order = np.random.permutation(len(source)) if shuffle else range(len(source))
+        items = (source[int(i)] for i in order)
+        if steps is not None:
+            items = (item for _, item in zip(range(steps), items))
+    else:
+        items = source if steps is None else (item for _, item in zip(range(steps), source))
+    for item in items:
+        x, y, sw = _unpack(item, what)
+        if with_targets:
+            arrays, functions = model._prepare(x, y, sw, class_weight)
+        else:
+            arrays, functions = model._prepare(x, with_targets=False)
+        yield functions, arrays
+    if hasattr(source, "on_epoch_end"):
+        source.on_epoch_end()
+
+
+def _reset(model, kind):
+    for key, functions in model._function_sets.items():
+        if key != "predict":
+            functions.reset_metrics(kind)
+
+
+def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+        class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+        validation_freq):
+    """``Model.fit``'s loop (see there)."""
+    from ..callbacks import History
+
+    verbose = 1 if verbose == "auto" else verbose
+    batch_size = batch_size or 32
+    validation = None
+    if data_module.is_batch_source(x):
+        if validation_split:
+            raise ValueError("fit: validation_split needs arrays; pass validation_data=(x, y) with a generator")
+        steps = steps_per_epoch or (len(x) if hasattr(x, "__len__") else None)
+
+        def epoch_batches():
+            return _source_batches(model, x, steps_per_epoch, shuffle, True, class_weight)
+    else:
+        arrays, functions = model._prepare(x, y, sample_weight, class_weight)
+        if validation_split and validation_data is None:
+            arrays, held_out = data_module.split_validation(arrays, validation_split)
+            validation = (held_out, functions)
+        n = len(arrays[0])
+        steps = math.ceil(n / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
+                                                                             math.ceil(n / batch_size))
+        functions.get("train")
+
+        def epoch_batches():
+            return ((functions, b) for b in data_module.array_batches(arrays, batch_size, shuffle,
+                                                                      steps_per_epoch))
+    if validation_data is not None:
+        if data_module.is_batch_source(validation_data):
+            validation = ("source", validation_data, validation_steps)
+        else:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError(f"fit: validation_data must be (x, y) or (x, y, sample_weight), received "
+                                 f"{type(validation_data).__name__} of length {len(validation_data)}")
+            vx, vy, vsw = tuple(validation_data) + (None,) * (3 - len(validation_data))
+            validation = model._prepare(vx, vy, vsw)
+    history = History()
+    params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
+    callback_list = _callbacks(model, callbacks, verbose, params, history)
+    want_begin = callback_list.wants("on_train_batch_begin")
+    want_end = callback_list.wants("on_train_batch_end")
+    model.stop_training, model._initial_epoch = False, None
+    model.history = history
+    callback_list.call("on_train_begin", None)
+    if model._initial_epoch is not None:
+        initial_epoch = model._initial_epoch
+    logs, current, train, names = {}, None, None, None
+    for epoch in range(initial_epoch, epochs):
+        _reset(model, "train")
+        callback_list.call("on_epoch_begin", epoch, None)
+        outputs = None
+        for step, (functions, batch) in enumerate(epoch_batches()):
+            if functions is not current:
+                current, train, names = functions, functions.get("train"), functions.names("train")
+            if want_begin:
+                callback_list.call("on_train_batch_begin", step, None)
+            outputs = train(*batch)
+            if want_end:
+                callback_list.call("on_train_batch_end", step, dict(zip(names, outputs)))
+            if model.stop_training:
+                break
+        if outputs is None:
+            raise ValueError(f"fit: epoch {epoch + 1} received no batches (an exhausted generator? give "
+                             f"steps_per_epoch, or a Sequence)")
+        logs = {name: float(value) for name, value in zip(names, outputs)}
+        if validation is not None and (epoch + 1) % validation_freq == 0:
+            val_logs = _evaluate_prepared(model, validation, validation_batch_size or batch_size, None)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        callback_list.call("on_epoch_end", epoch, logs)
+        if model.stop_training:
+            break
+    callback_list.call("on_train_end", logs)
+    return history
+
+
+def _evaluate_prepared(model, prepared, batch_size, callback_list):
+    if prepared[0] == "source":
+        batches = _source_batches(model, prepared[1], prepared[2], False, True, what="evaluate")
+    else:
+        arrays, functions = prepared
+        batches = ((functions, b) for b in data_module.array_batches(arrays, batch_size, False))
+    _reset(model, "test")
+    want_end = callback_list is not None and callback_list.wants("on_test_batch_end")
+    outputs, names, current, test = None, None, None, None
+    for step, (functions, batch) in enumerate(batches):
+        if functions is not current:
+            current, test, names = functions, functions.get("test"), functions.names("test")
+        outputs = test(*batch)
+        if want_end:
+            callback_list.call("on_test_batch_end", step, dict(zip(names, outputs)))
+    if outputs is None:
+        raise ValueError("evaluate: no batches to evaluate (empty data or exhausted generator)")
+    return {name: float(value) for name, value in zip(names, outputs)}
+
+
+def evaluate(model, x, y, batch_size, sample_weight, steps, callbacks):
+    """``Model.evaluate``'s loop: returns the logs dict."""
+    if data_module.is_batch_source(x):
+        prepared = ("source", x, steps)
+    else:
+        prepared = model._prepare(x, y, sample_weight)
+    callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
+    callback_list.call("on_test_begin", None)
+    logs = _evaluate_prepared(model, prepared, batch_size or 32, callback_list)
+    callback_list.call("on_test_end", logs)
+    return logs
+
+
+def predict(model, x, batch_size, steps, callbacks):
+    """``Model.predict``'s loop: the outputs of every batch, concatenated."""
+    if data_module.is_batch_source(x):
+        batches = (b for _, b in _source_batches(model, x, steps, False, False, what="predict"))
+    else:
+        xs, _ = model._prepare(x, with_targets=False)
+        batches = data_module.array_batches(xs, batch_size or 32, False, steps)
+    callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
+    callback_list.call("on_predict_begin", None)
+    want_end = callback_list.wants("on_predict_batch_end")
+    function = None
+    chunks = None
+    for step, batch in enumerate(batches):
+        function = function or model._predict_function()
+        outputs = function(*batch)
+        if chunks is None:
+            chunks = [[] for _ in outputs]
+        for chunk, output in zip(chunks, outputs):
+            chunk.append(np.array(output, copy=True))
+        if want_end:
+            callback_list.call("on_predict_batch_end", step, {"outputs": outputs})
+    callback_list.call("on_predict_end", None)
+    if chunks is None:
+        raise ValueError("predict: no batches (empty input or exhausted generator)")
+    results = [np.concatenate(chunk, axis=0) for chunk in chunks]
+    return results[0] if len(results) == 1 else results
