@@ -1,3 +1,18 @@
-"""layerkit: the Keras-style layer library on top of layerkit_backend (it arrives in a later issue)."""
+"""layerkit: Keras's API on the layerkit_backend symbolic tensor library.
 
-__all__ = []
+A program written for Keras runs with ``keras`` replaced by ``layerkit``::
+
+    import layerkit
+    from layerkit import layers
+    model = layerkit.Sequential([layers.Input(shape=(8,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+"""
+from . import (activations, backend, callbacks, constraints, initializers, layers, losses, metrics, models,
+               optimizers, preprocessing, regularizers, saving, utils)
+from .layers import Input
+from .models import Model, Sequential
+
+__version__ = "0.1.0"
+__all__ = ["activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses", "metrics",
+           "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "Input", "Model",
+           "Sequential"]

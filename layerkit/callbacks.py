@@ -105,6 +105,12 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def plot(self, to_file="history.png", title=None):
+        """Saves the training curves to ``to_file`` (PNG) with matplotlib; see ``layerkit.utils.plot_history``."""
+        from .utils.history_plot import plot_history
+
+        return plot_history(self, to_file, title)
+
 
 def _monitor_op(mode, monitor, min_delta, who):
     if mode not in ("auto", "min", "max"):

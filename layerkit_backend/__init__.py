@@ -17,10 +17,13 @@ from .graph.basic import Apply, Constant, Variable
 from . import gradient, printing
 from .gradient import Lop, Rop, grad
 from .printing import pp
+from . import scan_module
+from .scan_module import foldl, foldr, map, reduce, scan, scan_checkpoints, until
 
 clone = clone_replace  # theano.clone(output, replace=...) is clone_replace
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "function", "Function", "shared", "SharedVariable", "In", "Out", "Mode",
            "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "grad", "Lop", "Rop", "gradient", "printing", "pp", "clone",
-           "clone_replace", "Variable", "Constant", "Apply"]
+           "clone_replace", "Variable", "Constant", "Apply",
+           "scan_module", "scan", "scan_checkpoints", "until", "map", "reduce", "foldl", "foldr"]

@@ -243,8 +243,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
     """The Jacobian of a vector ``expression`` with respect to ``wrt``: shape ``expression.shape + wrt.shape``.
 
-    Row ``i`` is the vector-Jacobian product with the ``i``-th basis vector (a Lop), so the shape of ``expression``
-    must be static here; with ``scan`` (issue 4) any shape.
+    Row ``i`` is the vector-Jacobian product with the ``i``-th basis vector (a Lop): unrolled when the shape of
+    ``expression`` is static, else one ``scan`` over the rows (as Theano computes it).
 
     Example:
         >>> import numpy as np
@@ -265,8 +265,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         return out[0] if single else out
     sizes = expression.type.shape
     if any(s is None for s in sizes):
-        raise ValueError(f"jacobian: {expression} has no static shape ({expression.type}); give it one with "
-                         f"specify_shape")
+        return _jacobian_scan(expression, wrts, single, consider_constant, disconnected_inputs)
     n = int(np.prod(sizes, dtype=np.int64))
     rows = []
     for i in range(n):
@@ -280,6 +279,24 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         if expression.ndim != 1:
             stacked = stacked.reshape(tuple(sizes) + shape_tuple(w), ndim=expression.ndim + w.ndim)
         out.append(stacked)
+    return out[0] if single else out
+
+
+def _jacobian_scan(expression, wrts, single, consider_constant, disconnected_inputs):
+    """The Jacobian of an expression of unknown shape: a scan over its flattened elements."""
+    from .scan_module import scan
+    from .tensor.basic import arange
+    from .tensor.shape import shape_tuple
+
+    flat = expression.flatten()
+
+    def row(i, flat, *ws):
+        return [grad(flat[i], w, consider_constant, disconnected_inputs) for w in ws]
+
+    rows, _ = scan(row, sequences=arange(flat.shape[0]), non_sequences=[flat] + wrts, name="jacobian",
+                   return_list=True)
+    out = [r if expression.ndim == 1 else r.reshape(shape_tuple(expression) + shape_tuple(w),
+                                                    ndim=expression.ndim + w.ndim) for r, w in zip(rows, wrts)]
     return out[0] if single else out
 
 

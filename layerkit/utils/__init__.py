@@ -7,10 +7,11 @@ Example:
 from ..layers.base import register_keras_serializable
 from ..preprocessing.sequence import pad_sequences
 from .arrays import normalize, to_categorical
+from .history_plot import plot_history
 from .plotting import model_to_dot, plot_model
 from .seeding import set_random_seed
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "plot_model", "model_to_dot", "Sequence",
+__all__ = ["to_categorical", "normalize", "set_random_seed", "plot_model", "model_to_dot", "plot_history", "Sequence",
            "register_keras_serializable", "pad_sequences"]
 
 

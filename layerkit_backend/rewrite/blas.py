@@ -49,7 +49,7 @@ def local_gemm_update(fgraph):
             continue
         scale, dot_node = found
         a, b = dot_node.inputs
-        if a.ndim != 2 or b.ndim != 2 or dot_node.outputs[0].dtype != w.dtype:
-            continue
+        if a.ndim != 2 or b.ndim != 2 or dot_node.outputs[0].dtype != w.dtype or not new.type.is_super(w.type):
+            continue  # (GemmUpdate's result has W's type: it may stand only for an update no more specific)
         alpha = constant(sign * scale, dtype=w.dtype)
         fgraph.replace(new, GemmUpdate()(w, alpha, a, b), reason="local_gemm_update")

@@ -1,0 +1,406 @@
+"""Convolutions (``Conv1D``, ``Conv2D``, ``Conv2DTranspose``) and the shape-changing layers that go with them
+(``UpSampling1D/2D``, ``ZeroPadding1D/2D``, ``Cropping1D/2D``), channels-last by default as Keras.
+
+Kernels have Keras's layout: Conv2D (rows, cols, in // groups, filters), Conv1D (width, in // groups, filters),
+Conv2DTranspose (rows, cols, filters, in). The backend convolves NCHW images with OIHW filters; Keras's
+"convolution" is a cross-correlation, hence ``filter_flip=False``.
+
+Example:
+    >>> import layerkit_backend.tensor as T
+    >>> Conv2D(4, 3, padding="same")(T.tensor("float32", shape=(None, 8, 8, 3))).type.shape
+    (None, 8, 8, 4)
+"""
+import layerkit_backend.tensor as T
+from layerkit_backend.tensor.nnet import conv2d, conv2d_transpose
+
+from .. import activations, constraints, initializers, regularizers
+from .base import InputSpec, Layer
+from .core import drop_keras3_keys, layer_config, ser
+
+__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+           "ZeroPadding2D", "Cropping1D", "Cropping2D"]
+
+
+def as_tuple(value, n, what, owner):
+    """``value`` as an n-tuple of ints (an int is repeated)."""
+    values = tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else (int(value),) * n
+    if len(values) != n:
+        raise ValueError(f"{owner}: expected {what} of {n} integers, received {value!r}")
+    return values
+
+
+def same_pads(size, k, stride, dilation, owner):
+    """TensorFlow's 'same' padding (before, after) for one axis: the odd pixel goes after."""
+    effective = (k - 1) * dilation + 1
+    if stride == 1:
+        total = effective - 1
+    elif size is None:
+        raise ValueError(f"{owner}: padding='same' with strides > 1 needs static spatial sizes, received None")
+    else:
+        total = max((-(-size // stride) - 1) * stride + effective - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_trailing(x, pads, value=0.0):
+    """``x`` padded on its trailing len(pads) axes by (before, after) pairs filled with ``value``."""
+    if not any(b or a for b, a in pads):
+        return x
+    first = x.ndim - len(pads)
+    sizes = [s if s is not None else d for s, d in zip(x.type.shape, T.shape_tuple(x))]
+    shape = list(sizes)
+    for i, (before, after) in enumerate(pads):
+        shape[first + i] = shape[first + i] + before + after
+    out = T.alloc(T.cast(value, x.dtype), *shape)
+    index = [slice(None)] * first + [slice(b, b + n) for (b, _), n in zip(pads, sizes[first:])]
+    return T.set_subtensor(out[tuple(index)], x)
+
+
+def check_data_format(data_format, owner):
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{owner}: expected data_format 'channels_last' or 'channels_first', received "
+                         f"{data_format!r}")
+    return data_format
+
+
+def to_nchw(x, data_format, rank):
+    """Channels-first 4-d view: rank 1 inputs get a height-1 row axis."""
+    if rank == 1:
+        return x.dimshuffle(0, 2, "x", 1) if data_format == "channels_last" else x.dimshuffle(0, 1, "x", 2)
+    return x.dimshuffle(0, 3, 1, 2) if data_format == "channels_last" else x
+
+
+def from_nchw(y, data_format, rank):
+    if rank == 1:
+        return y.dimshuffle(0, 3, 1) if data_format == "channels_last" else y.dimshuffle(0, 1, 3)
+    return y.dimshuffle(0, 2, 3, 1) if data_format == "channels_last" else y
+
+
+class _Conv(Layer):
+    """Shared by Conv1D/Conv2D (``rank`` spatial axes)."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer,
+                         **drop_keras3_keys(kwargs, type(self).__name__))
+        owner = f"{type(self).__name__} '{self.name}'"
+        self.filters = int(filters)
+        self.kernel_size = as_tuple(kernel_size, self.rank, "kernel_size", owner)
+        self.strides = as_tuple(strides, self.rank, "strides", owner)
+        self.dilation_rate = as_tuple(dilation_rate, self.rank, "dilation_rate", owner)
+        self.padding = str(padding).lower()
+        allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        if self.padding not in allowed:
+            raise ValueError(f"{owner}: expected padding in {allowed}, received {padding!r}")
+        self.data_format = check_data_format(data_format, owner)
+        self.groups = int(groups)
+        if self.filters <= 0 or self.groups <= 0 or self.filters % self.groups:
+            raise ValueError(f"{owner}: filters ({filters}) must be positive and divisible by groups ({groups})")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+        self._owner = owner
+
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    def _kernel_shape(self, channels):
+        return self.kernel_size + (channels // self.groups, self.filters)
+
+    def build(self, input_shape):
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError(f"{self._owner}: the channel dimension of the input must be known, received shape "
+                             f"{tuple(input_shape)} ({self.data_format})")
+        if channels % self.groups:
+            raise ValueError(f"{self._owner}: input channels ({channels}) must be divisible by groups "
+                             f"({self.groups}); input shape {tuple(input_shape)}")
+        self.kernel = self.add_weight("kernel", self._kernel_shape(channels), self.kernel_initializer,
+                                      self.kernel_regularizer, self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer,
+                                    self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
+        self.built = True
+
+    def _oihw(self):
+        # (..., in, out) -> (out, in, rows, cols)
+        return self.kernel.dimshuffle(2, 1, "x", 0) if self.rank == 1 else self.kernel.dimshuffle(3, 2, 0, 1)
+
+    def _spatial(self, x):
+        return x.type.shape[1:-1] if self.data_format == "channels_last" else x.type.shape[2:]
+
+    def call(self, inputs):
+        x = to_nchw(inputs, self.data_format, self.rank)
+        kernel = (1,) * (2 - self.rank) + self.kernel_size
+        strides = (1,) * (2 - self.rank) + self.strides
+        dilation = (1,) * (2 - self.rank) + self.dilation_rate
+        spatial = (1,) * (2 - self.rank) + tuple(self._spatial(inputs))
+        if self.padding == "causal":
+            x = pad_trailing(x, [((kernel[1] - 1) * dilation[1], 0)])
+        elif self.padding == "same":
+            x = pad_trailing(x, [same_pads(n, k, s, d, self._owner)
+                                 for n, k, s, d in zip(spatial, kernel, strides, dilation)])
+        y = conv2d(x, self._oihw(), border_mode="valid", subsample=strides, filter_flip=False,
+                   filter_dilation=dilation, num_groups=self.groups)
+        if self.use_bias:
+            y = y + self.bias.dimshuffle("x", 0, "x", "x")
+        return self.activation(from_nchw(y, self.data_format, self.rank))
+
+    def get_config(self):
+        return layer_config(
+            self, filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
+            padding=self.padding, data_format=self.data_format, dilation_rate=list(self.dilation_rate),
+            groups=self.groups, activation=activations.serialize(self.activation), use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=ser(regularizers, self.kernel_regularizer),
+            bias_regularizer=ser(regularizers, self.bias_regularizer),
+            activity_regularizer=ser(regularizers, self.activity_regularizer),
+            kernel_constraint=ser(constraints, self.kernel_constraint),
+            bias_constraint=ser(constraints, self.bias_constraint))
+
+
+class Conv1D(_Conv):
+    """1-d convolution over (batch, steps, channels); padding 'valid', 'same' or 'causal'.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> Conv1D(4, 3, padding="causal")(T.tensor("float32", shape=(None, 10, 2))).type.shape
+        (None, 10, 4)
+    """
+
+    rank = 1
+
+
+class Conv2D(_Conv):
+    """2-d convolution over (batch, rows, cols, channels) (or channels-first); kernel (kh, kw, in // groups,
+    filters).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> Conv2D(4, (3, 2), strides=2)(T.tensor("float32", shape=(None, 9, 9, 3))).type.shape
+        (None, 4, 4, 4)
+    """
+
+    rank = 2
+
+
+def transpose_length(size, k, stride, dilation, padding, output_padding):
+    """Keras's ``deconv_output_length``."""
+    if size is None:
+        return None
+    effective = (k - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(effective - stride, 0) if padding == "valid" else size * stride
+    pad = 0 if padding == "valid" else effective // 2
+    return (size - 1) * stride + effective - 2 * pad + output_padding
+
+
+class Conv2DTranspose(_Conv):
+    """The transpose of Conv2D ("deconvolution"); kernel (kh, kw, filters, in) as Keras's.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> Conv2DTranspose(2, 3, strides=2, padding="same")(T.tensor("float32", shape=(None, 4, 4, 3))).type.shape
+        (None, 8, 8, 2)
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1), **kwargs):
+        if kwargs.get("groups", 1) != 1:
+            raise ValueError(f"Conv2DTranspose: groups must be 1, received {kwargs['groups']}")
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
+        self.output_padding = (None if output_padding is None
+                               else as_tuple(output_padding, 2, "output_padding", self._owner))
+        if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"{self._owner}: output_padding {self.output_padding} must be smaller than strides "
+                             f"{self.strides}")
+
+    def _kernel_shape(self, channels):
+        return self.kernel_size + (self.filters, channels)
+
+    def _oihw(self):
+        # the forward convolution's filters: (in, filters, rows, cols)
+        return self.kernel.dimshuffle(3, 2, 0, 1)
+
+    def call(self, inputs):
+        x = to_nchw(inputs, self.data_format, 2)
+        sizes = [s if s is not None else d for s, d in zip(self._spatial(inputs), T.shape_tuple(x)[2:])]
+        out_sizes, full_sizes, starts = [], [], []
+        for n, k, s, d, p in zip(sizes, self.kernel_size, self.strides, self.dilation_rate,
+                                 self.output_padding or (None, None)):
+            effective = (k - 1) * d + 1
+            if isinstance(n, int):
+                out = transpose_length(n, k, s, d, self.padding, p)
+            elif p is None:
+                out = n * s + max(effective - s, 0) if self.padding == "valid" else n * s
+            else:
+                out = (n - 1) * s + effective - 2 * (0 if self.padding == "valid" else effective // 2) + p
+            # TensorFlow's transpose is the adjoint of the forward 'same' convolution of the output size, whose
+            # padding puts the odd pixel after: crop (full - out) // 2 first (a static number in both cases)
+            surplus = max(effective - s, 0) if p is None else max(2 * (effective // 2) - p, 0)
+            start = 0 if self.padding == "valid" else surplus // 2
+            out_sizes.append(out)
+            starts.append(start)
+            full = (n - 1) * s + effective
+            full_sizes.append(T.maximum(full, start + out) if not isinstance(full, int) or not isinstance(out, int)
+                              else max(full, start + out))
+        y = conv2d_transpose(x, self._oihw(), tuple(full_sizes), border_mode="valid", input_dilation=self.strides,
+                             filter_flip=False, filter_dilation=self.dilation_rate)
+        y = y[:, :, starts[0]:starts[0] + out_sizes[0], starts[1]:starts[1] + out_sizes[1]]
+        if self.use_bias:
+            y = y + self.bias.dimshuffle("x", 0, "x", "x")
+        return self.activation(from_nchw(y, self.data_format, 2))
+
+    def get_config(self):
+        config = super().get_config()   # Keras 2 writes groups (always 1) here too
+        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        return config
+
+
+# ------------------------------------------------------------------------------------------- reshaping
+class _Spatial(Layer):
+    rank = 2
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**drop_keras3_keys(kwargs, type(self).__name__))
+        self.data_format = check_data_format(data_format, f"{type(self).__name__} '{self.name}'") \
+            if self.rank == 2 else "channels_last"
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _first_spatial(self):
+        return 1 if self.data_format == "channels_last" else 2
+
+
+class UpSampling1D(_Spatial):
+    """Repeats each step ``size`` times: (batch, steps, c) -> (batch, steps * size, c)."""
+
+    rank = 1
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def call(self, inputs):
+        return T.repeat(inputs, self.size, axis=1)
+
+    def get_config(self):
+        return layer_config(self, size=self.size)
+
+
+class UpSampling2D(_Spatial):
+    """Nearest-neighbour upsampling of rows and columns by ``size``."""
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.size = as_tuple(size, 2, "size", f"UpSampling2D '{self.name}'")
+        if interpolation != "nearest":
+            raise ValueError(f"UpSampling2D '{self.name}': only interpolation='nearest' is supported, received "
+                             f"{interpolation!r}")
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        axis = self._first_spatial()
+        return T.repeat(T.repeat(inputs, self.size[0], axis=axis), self.size[1], axis=axis + 1)
+
+    def get_config(self):
+        return layer_config(self, size=list(self.size), data_format=self.data_format,
+                            interpolation=self.interpolation)
+
+
+def _pairs(value, rank, what, owner):
+    """((before, after),) * rank from an int, a pair per axis, or one int per axis."""
+    if isinstance(value, int):
+        return ((value, value),) * rank
+    value = list(value)
+    if rank == 1:
+        if len(value) != 2:
+            raise ValueError(f"{owner}: expected {what} as an int or a pair, received {value!r}")
+        return (tuple(int(v) for v in value),)
+    if len(value) != 2:
+        raise ValueError(f"{owner}: expected {what} as an int, 2 ints or 2 pairs, received {value!r}")
+    return tuple((int(v), int(v)) if isinstance(v, int) else tuple(int(u) for u in v) for v in value)
+
+
+class ZeroPadding1D(_Spatial):
+    """Pads the steps axis with zeros: ``padding`` is an int or (before, after)."""
+
+    rank = 1
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding, 1, "padding", f"ZeroPadding1D '{self.name}'")
+
+    def call(self, inputs):
+        return pad_trailing(inputs.dimshuffle(0, 2, 1), self.padding).dimshuffle(0, 2, 1)
+
+    def get_config(self):
+        return layer_config(self, padding=list(self.padding[0]))
+
+
+class ZeroPadding2D(_Spatial):
+    """Pads rows and columns with zeros: an int, (rows, cols) or ((top, bottom), (left, right))."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.padding = _pairs(padding, 2, "padding", f"ZeroPadding2D '{self.name}'")
+
+    def call(self, inputs):
+        x = to_nchw(inputs, self.data_format, 2)
+        return from_nchw(pad_trailing(x, self.padding), self.data_format, 2)
+
+    def get_config(self):
+        return layer_config(self, padding=[list(p) for p in self.padding], data_format=self.data_format)
+
+
+def _crop(x, axis, before, after, owner):
+    size = x.type.shape[axis]
+    if size is not None and before + after >= size:
+        raise ValueError(f"{owner}: cropping ({before}, {after}) removes all of axis {axis} of shape {x.type.shape}")
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(before, (size - after) if size is not None else (-after if after else None))
+    return x[tuple(index)]
+
+
+class Cropping1D(_Spatial):
+    """Removes (before, after) steps."""
+
+    rank = 1
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, 1, "cropping", f"Cropping1D '{self.name}'")
+
+    def call(self, inputs):
+        return _crop(inputs, 1, *self.cropping[0], f"Cropping1D '{self.name}'")
+
+    def get_config(self):
+        return layer_config(self, cropping=list(self.cropping[0]))
+
+
+class Cropping2D(_Spatial):
+    """Removes ((top, bottom), (left, right)) rows and columns."""
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.cropping = _pairs(cropping, 2, "cropping", f"Cropping2D '{self.name}'")
+
+    def call(self, inputs):
+        axis, owner = self._first_spatial(), f"Cropping2D '{self.name}'"
+        return _crop(_crop(inputs, axis, *self.cropping[0], owner), axis + 1, *self.cropping[1], owner)
+
+    def get_config(self):
+        return layer_config(self, cropping=[list(p) for p in self.cropping], data_format=self.data_format)
