@@ -103,10 +103,7 @@ def _unrolled(step_function, inputs, states, mask, constants, zero_output_for_ma
 
 
 def _scanned(step_function, inputs, states, mask, constants, zero_output_for_mask):
-    scan = getattr(lb, "scan", None)
-    if scan is None:
-        raise NotImplementedError("rnn: unroll=False needs layerkit_backend.scan, which this backend does not "
-                                  "provide yet; pass unroll=True (with a static number of time steps)")
+    scan = lb.scan
     n_states = len(states)
     if mask is None:
         def step(x_t, *rest):

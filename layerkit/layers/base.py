@@ -220,12 +220,13 @@ class InputSpec:
 class Node:
     """One top-level call of a layer: which tensors went in, which came out, with which keyword arguments."""
 
-    def __init__(self, layer, inputs, outputs, arguments):
+    def __init__(self, layer, inputs, outputs, arguments, args=()):
         self.layer = layer
         self.inputs = inputs            # the structure the layer was called with
         self.outputs = outputs          # the structure it returned
         self.arguments = arguments      # other keyword arguments (not training/mask)
-        self.input_tensors = flatten(inputs)
+        self.args = tuple(args)         # further positional arguments (tensors among them are graph inputs too)
+        self.input_tensors = flatten(inputs) + [a for a in flatten(list(self.args)) if _is_tensor(a)]
         self.output_tensors = flatten(outputs)
 
     @property
@@ -265,6 +266,8 @@ class Layer:
         self.__dict__.setdefault("_captured_config", None)
         self.name = name or _unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if isinstance(dtype, dict):   # Keras 3's DTypePolicy {"class_name": "DTypePolicy", "config": {"name": ...}}
+            dtype = dtype.get("config", {}).get("name")
         self.dtype = dtype or lb.config.floatX
         self.built = False
         self.supports_masking = getattr(self, "supports_masking", False)
@@ -441,7 +444,7 @@ class Layer:
                 batch = T.cast(tensor.shape[0], tensor.dtype)
                 self.add_loss(self.activity_regularizer(tensor) / batch)
         if not _state().recording_suspended:
-            node = Node(self, inputs, outputs, dict(kwargs))
+            node = Node(self, inputs, outputs, dict(kwargs), args)
             self._inbound_nodes.append(node)
             for index, tensor in enumerate(out_list):
                 tensor._keras_history = (self, len(self._inbound_nodes) - 1, index)

@@ -39,9 +39,6 @@ def drop_keras3_keys(kwargs, owner):
             raise ValueError(f"{owner}: {key} (LoRA) is not supported by layerkit")
     for key in ("synchronized", "autocast"):
         kwargs.pop(key, None)
-    dtype = kwargs.get("dtype")
-    if isinstance(dtype, dict):   # Keras 3's DTypePolicy {"class_name": "DTypePolicy", "config": {"name": ...}}
-        kwargs["dtype"] = dtype.get("config", {}).get("name")
     return kwargs
 
 

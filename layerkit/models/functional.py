@@ -100,10 +100,11 @@ class Model(TrainingMixin, Layer):
         with suspend_node_recording():
             for node in self._nodes_in_order:
                 args = _map(node.inputs, lambda t: computed[id(t)])
+                more = _map(list(node.args), lambda a: computed.get(id(a), a))
                 kwargs = dict(node.arguments)
                 if training is not None:
                     kwargs["training"] = training
-                results = node.layer(args, **kwargs)
+                results = node.layer(args, *more, **kwargs)
                 for original, new in zip(node.output_tensors, flatten(results)):
                     computed[id(original)] = new
         return _map(self._nested_outputs, lambda t: computed[id(t)])

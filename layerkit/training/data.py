@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 
 __all__ = ["Sequence", "to_arrays", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
-           "array_batches", "is_batch_source", "check_targets"]
+           "array_batches", "shard_slice", "is_batch_source", "check_targets"]
 
 
 class Sequence:
@@ -151,8 +151,11 @@ def split_validation(arrays, split):
     return [a[:cut] for a in arrays], [a[cut:] for a in arrays]
 
 
-def array_batches(arrays, batch_size, shuffle, steps=None, rng=np.random):
-    """Yields lists of batch slices; ``shuffle`` True (samples), 'batch' (batch order) or False."""
+def array_batches(arrays, batch_size, shuffle, steps=None, rng=np.random, shard=None):
+    """Yields lists of batch slices; ``shuffle`` True (samples), 'batch' (batch order) or False.
+
+    ``shard=(rank, size)`` yields only process ``rank``'s contiguous part of every batch (data-parallel training).
+    """
     n = len(arrays[0])
     starts = list(range(0, n, batch_size))
     if steps is not None:
@@ -164,8 +167,18 @@ def array_batches(arrays, batch_size, shuffle, steps=None, rng=np.random):
         perm = rng.permutation(n)
         for start in starts:
             index = perm[start:start + batch_size]
+            if shard is not None:
+                index = index[shard_slice(len(index), *shard)]
             yield [a[index] for a in arrays]
     else:
         for start in starts:
-            stop = start + batch_size
+            stop = min(start + batch_size, n)
+            if shard is not None:
+                part = shard_slice(stop - start, *shard)
+                start, stop = start + part.start, start + part.stop
             yield [a[start:stop] for a in arrays]
+
+
+def shard_slice(count, rank, size):
+    """Process ``rank``'s contiguous part of ``count`` items split over ``size`` processes (sizes differ by <= 1)."""
+    return slice(count * rank // size, count * (rank + 1) // size)

@@ -30,12 +30,16 @@ class TrainingMixin:
         self.optimizer, self.loss, self._compile_args = None, None, None
         self._specs, self._function_sets, self._compiled_trainable = None, {}, None
         self.stop_training, self.history, self._trainable_warned = False, None, False
-        self._initial_epoch = None
+        self._initial_epoch, self._strategy = None, None
 
     # ------------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=None, steps_per_execution=None, **kwargs):
+                run_eagerly=None, steps_per_execution=None, strategy=None, **kwargs):
         """Configures training: the optimizer, the loss and metrics (one, a list per output, or a dict by name).
+
+        ``strategy`` (e.g. ``layerkit.distribute.MPIStrategy()``) trains data-parallel over several processes:
+        ``batch_size`` is then the global batch, each process computes the gradients of its shard and one
+        allreduce per step averages them (see docs/distributed.md).
 
         Example:
             >>> from layerkit.models import Sequential
@@ -49,7 +53,7 @@ class TrainingMixin:
         if unknown:
             raise TypeError(f"Model '{self.name}': compile() got unexpected argument(s) {unknown}")
         self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
+        self.loss, self._strategy = loss, strategy
         self._compile_args = dict(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
                                   weighted_metrics=weighted_metrics)
         self._specs, self._function_sets, self._compiled_trainable = None, {}, None

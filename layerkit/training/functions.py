@@ -21,7 +21,7 @@ import layerkit_backend.tensor as T
 from .. import losses as losses_module
 from ..layers.base import CallContext, flatten
 
-__all__ = ["RunningMean", "ModelFunctions"]
+__all__ = ["RunningMean", "LossTerm", "LossGraph", "ModelFunctions"]
 
 
 class RunningMean:
@@ -73,6 +73,21 @@ def _constraints(layer, found=None):
     return found
 
 
+class LossTerm:
+    """One reported value: a running mean of ``sums`` = (total, count), or a stateful ``metric`` and its update
+    ``pairs``."""
+
+    def __init__(self, name, sums=None, metric=None, pairs=None):
+        self.name, self.sums, self.metric, self.pairs = name, sums, metric, pairs
+
+
+class LossGraph:
+    """The symbolic total loss, the batch size, the call context (layer updates/losses) and the reported terms."""
+
+    def __init__(self, total, batch, ctx, terms):
+        self.total, self.batch, self.ctx, self.terms = total, batch, ctx, terms
+
+
 class ModelFunctions:
     """Builds (lazily) and holds the train / test / predict functions of one compiled model."""
 
@@ -85,7 +100,7 @@ class ModelFunctions:
         self.with_sample_weights = with_sample_weights
         self.sample_weights = [T.tensor(lb.config.floatX, shape=(None,), name=f"{s.name}_sample_weights")
                                for s in self.loss_specs] if with_sample_weights else []
-        self._built, self._names, self._accumulators = {}, {}, {}
+        self._built, self._names, self._result_sources = {}, {}, {}
         self.stateful_metrics = [m.stateful for s in specs for m in s.metrics if m.stateful is not None]
 
     def names(self, kind):
@@ -99,8 +114,9 @@ class ModelFunctions:
         return self._built[kind]
 
     def reset_metrics(self, kind):
-        for accumulator in self._accumulators.get(kind, []):
-            accumulator.reset()
+        for source in self._result_sources.get(kind, []):
+            if isinstance(source, RunningMean):
+                source.reset()
         for metric in self.stateful_metrics:
             metric.reset_state()
 
@@ -118,6 +134,45 @@ class ModelFunctions:
 
     def _build_loss_function(self, kind):
         training = kind == "train"
+        graph = self.loss_graph(training)
+        self._names[kind] = [term.name for term in graph.terms]
+        strategy = getattr(self.model, "_strategy", None)
+        if training and strategy is not None:
+            return strategy.train_function(self, graph)
+        updates, results, sources = [], [], []
+        for term in graph.terms:
+            if term.metric is None:
+                source = RunningMean(f"{self.model.name}/{kind}/{term.name}")
+                pairs, result = source.update(*term.sums)
+            else:
+                source, pairs = term.metric, term.pairs
+                result = term.metric.result(values=dict(pairs))
+            sources.append(source)
+            updates.extend(pairs)
+            results.append(result)
+        if training:
+            updates = self._training_updates(graph.total, graph.ctx) + updates
+        self._result_sources[kind] = sources
+        return lb.function(self.feeds, results, updates=updates, name=f"{self.model.name}/{kind}_function",
+                           on_unused_input="ignore")
+
+    @property
+    def feeds(self):
+        """The symbolic inputs of the train/test functions: model inputs, targets, sample weights."""
+        return list(self.model.inputs) + self.targets + self.sample_weights
+
+    def result_function(self, kind):
+        """A function of no inputs returning the current results of ``kind``'s accumulators and metrics."""
+        key = f"{kind}_results"
+        if key not in self._built:
+            self.get(kind)
+            results = [s.total / T.maximum(s.count, 1e-12) if isinstance(s, RunningMean) else s.result()
+                       for s in self._result_sources[kind]]
+            self._built[key] = lb.function([], results, name=f"{self.model.name}/{kind}_results")
+        return self._built[key]
+
+    def loss_graph(self, training):
+        """The symbolic loss and the running terms (loss, per-output losses, metrics) of the model's graph."""
         outputs, ctx = self._model_outputs(training)
         by_name = dict(zip(self.model.output_names, outputs))
         batch = T.cast(T.shape(self.model.inputs[0])[0], lb.config.floatX)
@@ -134,20 +189,10 @@ class ModelFunctions:
         extra = _weight_penalties(self.model) + list(self.model._call_losses) + list(ctx.losses)
         for term in extra:
             total = total + T.cast(T.sum(term), lb.config.floatX)
-        updates, names, results, accumulators = [], ["loss"], [], []
-
-        def running(name, value_total, count):
-            accumulator = RunningMean(f"{self.model.name}/{kind}/{name}")
-            accumulators.append(accumulator)
-            pairs, result = accumulator.update(value_total, count)
-            updates.extend(pairs)
-            return result
-
-        results.append(running("loss", total * batch, batch))
+        terms = [LossTerm("loss", sums=(total * batch, batch))]
         if len(self.specs) > 1:
-            for spec, output_loss in zip(self.loss_specs, per_output):
-                names.append(f"{spec.name}_loss")
-                results.append(running(f"{spec.name}_loss", output_loss * batch, batch))
+            terms += [LossTerm(f"{spec.name}_loss", sums=(output_loss * batch, batch))
+                      for spec, output_loss in zip(self.loss_specs, per_output)]
         targets_by_name = {s.name: (t, w) for s, t, w in zip(self.loss_specs, self.targets, weights)}
         for spec in self.specs:
             if spec.metrics and spec.name not in targets_by_name:
@@ -155,21 +200,13 @@ class ModelFunctions:
             for metric in spec.metrics:
                 target, sw = targets_by_name[spec.name]
                 sw = sw if metric.weighted else None
-                names.append(metric.name)
                 if metric.stateful is not None:
                     pairs = metric.stateful.update_state(target, by_name[spec.name], sample_weight=sw)
-                    updates.extend(pairs)
-                    results.append(metric.stateful.result(values=dict(pairs)))
+                    terms.append(LossTerm(metric.name, metric=metric.stateful, pairs=list(pairs)))
                 else:
                     values = metric.fn(target, by_name[spec.name])
-                    results.append(running(metric.name, *_weighted_sum(values, sw)))
-        if training:
-            updates = self._training_updates(total, ctx) + updates
-        self._names[kind] = names
-        self._accumulators[kind] = accumulators
-        inputs = list(self.model.inputs) + self.targets + self.sample_weights
-        return lb.function(inputs, results, updates=updates, name=f"{self.model.name}/{kind}_function",
-                           on_unused_input="ignore")
+                    terms.append(LossTerm(metric.name, sums=_weighted_sum(values, sw)))
+        return LossGraph(total, batch, ctx, terms)
 
     def _training_updates(self, total, ctx):
         params = self.trainable_weights

@@ -30,7 +30,20 @@ def _callbacks(model, callbacks, verbose, params, history=None):
         found.append(history)   # after the user's callbacks, so it records the keys they add (learning_rate)
     if verbose and not any(isinstance(c, ProgbarLogger) for c in found):
         found.append(ProgbarLogger(verbose=verbose))
+    strategy = _strategy(model)
+    if strategy is not None:
+        found = strategy.callbacks_for_rank(found)   # progress and files come from process 0 only
     return CallbackList(found, model, params)
+
+
+def _strategy(model):
+    return getattr(model, "_strategy", None)
+
+
+def _shard(model):
+    """(rank, size) when a strategy splits every batch over processes, else None."""
+    strategy = _strategy(model)
+    return None if strategy is None else strategy.shard
 
 
 def _unpack(item, what):
@@ -42,8 +55,9 @@ def _unpack(item, what):
                      f"received {type(item).__name__}")
 
 
-def _source_batches(model, source, steps, shuffle, with_targets, class_weight=None, what="fit"):
-    """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence."""
+def _source_batches(model, source, steps, shuffle, with_targets, class_weight=None, what="fit", shard=None):
+    """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence (``shard``: see
+    ``data.array_batches``)."""
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
         order = np.random.permutation(len(source)) if shuffle else range(len(source))
         items = (source[int(i)] for i in order)
@@ -57,6 +71,9 @@ def _source_batches(model, source, steps, shuffle, with_targets, class_weight=No
             arrays, functions = model._prepare(x, y, sw, class_weight)
         else:
             arrays, functions = model._prepare(x, with_targets=False)
+        if shard is not None:
+            part = data_module.shard_slice(len(arrays[0]), *shard)
+            arrays = [a[part] for a in arrays]
         yield functions, arrays
     if hasattr(source, "on_epoch_end"):
         source.on_epoch_end()
@@ -83,7 +100,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         steps = steps_per_epoch or (len(x) if hasattr(x, "__len__") else None)
 
         def epoch_batches():
-            return _source_batches(model, x, steps_per_epoch, shuffle, True, class_weight)
+            return _source_batches(model, x, steps_per_epoch, shuffle, True, class_weight, shard=_shard(model))
     else:
         arrays, functions = model._prepare(x, y, sample_weight, class_weight)
         if validation_split and validation_data is None:
@@ -96,7 +113,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
 
         def epoch_batches():
             return ((functions, b) for b in data_module.array_batches(arrays, batch_size, shuffle,
-                                                                      steps_per_epoch))
+                                                                      steps_per_epoch, shard=_shard(model)))
     if validation_data is not None:
         if data_module.is_batch_source(validation_data):
             validation = ("source", validation_data, validation_steps)
@@ -114,6 +131,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     model.stop_training, model._initial_epoch = False, None
     model.history = history
     callback_list.call("on_train_begin", None)
+    if _strategy(model) is not None:
+        _strategy(model).synchronize(model)   # weights, optimizer state, initial epoch and shuffling from rank 0
     if model._initial_epoch is not None:
         initial_epoch = model._initial_epoch
     logs, current, train, names = {}, None, None, None
@@ -139,6 +158,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             val_logs = _evaluate_prepared(model, validation, validation_batch_size or batch_size, None)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         callback_list.call("on_epoch_end", epoch, logs)
+        if _strategy(model) is not None:
+            model.stop_training = _strategy(model).any(model.stop_training)
         if model.stop_training:
             break
     callback_list.call("on_train_end", logs)
@@ -146,20 +167,25 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
 
 
 def _evaluate_prepared(model, prepared, batch_size, callback_list):
+    shard = _shard(model)
     if prepared[0] == "source":
-        batches = _source_batches(model, prepared[1], prepared[2], False, True, what="evaluate")
+        batches = _source_batches(model, prepared[1], prepared[2], False, True, what="evaluate", shard=shard)
     else:
         arrays, functions = prepared
-        batches = ((functions, b) for b in data_module.array_batches(arrays, batch_size, False))
+        batches = ((functions, b) for b in data_module.array_batches(arrays, batch_size, False, shard=shard))
     _reset(model, "test")
     want_end = callback_list is not None and callback_list.wants("on_test_batch_end")
     outputs, names, current, test = None, None, None, None
     for step, (functions, batch) in enumerate(batches):
         if functions is not current:
             current, test, names = functions, functions.get("test"), functions.names("test")
+        if shard is not None and len(batch[0]) == 0:
+            continue
         outputs = test(*batch)
         if want_end:
             callback_list.call("on_test_batch_end", step, dict(zip(names, outputs)))
+    if shard is not None and current is not None:
+        return _strategy(model).reduce_results(current, "test")
     if outputs is None:
         raise ValueError("evaluate: no batches to evaluate (empty data or exhausted generator)")
     return {name: float(value) for name, value in zip(names, outputs)}
@@ -180,27 +206,31 @@ def evaluate(model, x, y, batch_size, sample_weight, steps, callbacks):
 
 def predict(model, x, batch_size, steps, callbacks):
     """``Model.predict``'s loop: the outputs of every batch, concatenated."""
+    shard = _shard(model)
     if data_module.is_batch_source(x):
-        batches = (b for _, b in _source_batches(model, x, steps, False, False, what="predict"))
+        batches = (b for _, b in _source_batches(model, x, steps, False, False, what="predict", shard=shard))
     else:
         xs, _ = model._prepare(x, with_targets=False)
-        batches = data_module.array_batches(xs, batch_size or 32, False, steps)
+        batches = data_module.array_batches(xs, batch_size or 32, False, steps, shard=shard)
     callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
     callback_list.call("on_predict_begin", None)
     want_end = callback_list.wants("on_predict_batch_end")
     function = None
-    chunks = None
+    per_batch = []
     for step, batch in enumerate(batches):
+        if shard is not None and len(batch[0]) == 0:
+            per_batch.append(None)
+            continue
         function = function or model._predict_function()
         outputs = function(*batch)
-        if chunks is None:
-            chunks = [[] for _ in outputs]
-        for chunk, output in zip(chunks, outputs):
-            chunk.append(np.array(output, copy=True))
+        per_batch.append([np.array(output, copy=True) for output in outputs])
         if want_end:
             callback_list.call("on_predict_batch_end", step, {"outputs": outputs})
     callback_list.call("on_predict_end", None)
-    if chunks is None:
+    if shard is not None:
+        per_batch = _strategy(model).gather_batches(per_batch)
+    per_batch = [outputs for outputs in per_batch if outputs is not None]
+    if not per_batch:
         raise ValueError("predict: no batches (empty input or exhausted generator)")
-    results = [np.concatenate(chunk, axis=0) for chunk in chunks]
+    results = [np.concatenate(chunk, axis=0) for chunk in zip(*per_batch)]
     return results[0] if len(results) == 1 else results

@@ -116,9 +116,10 @@ def _hand_rnn(x, h0, w, u, mask, backwards):
     return prev, np.stack(outputs, 1), h
 
 
+@pytest.mark.parametrize("unroll", [True, False], ids=["unrolled", "scan"])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_rnn_unrolled_with_mask_matches_hand_loop(masked, go_backwards):
+def test_rnn_with_mask_matches_hand_loop(masked, go_backwards, unroll):
     x = rng.normal(size=(3, 5, 2)).astype("float32")
     h0 = rng.normal(size=(3, 4)).astype("float32")
     w, u = rng.normal(size=(2, 4)).astype("float32"), rng.normal(size=(4, 4)).astype("float32") * 0.5
@@ -131,20 +132,12 @@ def test_rnn_unrolled_with_mask_matches_hand_loop(masked, go_backwards):
         return h, [h]
 
     last, outputs, states = K.rnn(step, xv, [hv], go_backwards=go_backwards, mask=mv if masked else None,
-                                  unroll=True)
+                                  unroll=unroll)
     got = K.function([xv, hv, mv], [last, outputs, states[0]])([x, h0, mask if masked else np.ones((3, 5))])
     for value, expected in zip(got, _hand_rnn(x, h0, w, u, mask, go_backwards)):
         np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
     grads = K.gradients(K.sum(outputs), [wv, uv])
     assert all(np.isfinite(g).all() for g in K.function([xv, hv, mv], grads)([x, h0, np.ones((3, 5))]))
-
-
-def test_rnn_without_unroll_needs_scan():
-    xv, hv = K.placeholder(shape=(None, 5, 2)), K.placeholder(shape=(None, 2))
-    if hasattr(lb, "scan"):
-        pytest.skip("layerkit_backend.scan exists: the scan path is tested with it")
-    with pytest.raises(NotImplementedError, match="scan"):
-        K.rnn(lambda x_t, s: (x_t, [x_t]), xv, [hv])
 
 
 def test_variables_values_and_updates():

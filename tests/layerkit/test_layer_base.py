@@ -173,3 +173,24 @@ def test_input_placeholder():
     assert layer.get_config()["batch_input_shape"] == [2, None, 5]
     with pytest.raises(ValueError, match="give shape"):
         Input()
+
+
+class Blend(Layer):
+    """A layer with a positional tensor argument besides its inputs (Keras 3 style ``call(a, b)``)."""
+
+    def call(self, inputs, other, weight=0.5):
+        return inputs * weight + other * (1 - weight)
+
+
+def test_positional_tensor_arguments_are_replayed_by_models():
+    from layerkit.models import Model
+
+    a, b = Input(shape=(2,), name="a"), Input(shape=(2,), name="b")
+    model = Model([a, b], Blend()(a, b, weight=0.25))
+    x, y = np.ones((1, 2), "float32"), np.zeros((1, 2), "float32")
+    np.testing.assert_allclose(model.predict([x, y], verbose=0), np.full((1, 2), 0.25))
+
+
+def test_keras3_dtype_policy_dicts_are_read():
+    layer = Layer(dtype={"class_name": "DTypePolicy", "config": {"name": "float64"}})
+    assert layer.dtype == "float64"
