@@ -129,6 +129,12 @@ class Model(TrainingMixin, Layer):
     def layers(self):
         return list(self._layers)
 
+    def reset_states(self):
+        """Resets the state of every stateful layer (recurrent layers with ``stateful=True``) to zeros."""
+        for layer in self._layers:
+            if hasattr(layer, "reset_states") and (getattr(layer, "stateful", False) or isinstance(layer, Model)):
+                layer.reset_states()
+
     def get_layer(self, name=None, index=None):
         """The layer called ``name`` or at position ``index`` of ``layers``."""
         layers = self.layers
