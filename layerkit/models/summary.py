@@ -53,7 +53,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     def row(fields):
         text = ""
         for field, stop in zip(fields, stops):
-            text = (text + str(field))[:stop].ljust(stop)
+            text = (text + str(field))[:stop - 1].ljust(stop)   # a long name never runs into the next column
         return text.rstrip()
 
     print_fn(f'Model: "{model.name}"')

@@ -211,7 +211,17 @@ class ModelFunctions:
     def _training_updates(self, total, ctx):
         params = self.trainable_weights
         updates = list(self.optimizer.get_updates(total, params)) if params else []
+        return self.constrained(updates) + list(ctx.updates)
+
+    def constrained(self, updates):
+        """``updates`` (optimizer pairs) with each weight's constraint applied to its new value."""
         constraints = _constraints(self.model)
         if constraints:
             updates = [(v, constraints[id(v)](new) if id(v) in constraints else new) for v, new in updates]
-        return updates + list(ctx.updates)
+        return updates
+
+    def result_sources(self, kind, sources=None):
+        """The RunningMean or stateful metric behind each reported value of ``kind`` (set when ``sources``)."""
+        if sources is not None:
+            self._result_sources[kind] = list(sources)
+        return self._result_sources.get(kind, [])
