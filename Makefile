@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 .PHONY: demo test bench
 
 demo: .venv/.stamp-demo
-	$(PYTHON) examples/logistic_regression.py
+	$(PYTHON) examples/addition_rnn.py
 
 test: .venv/.stamp-test
 	$(PYTHON) -m pytest -q --durations=15 tests
