@@ -1,5 +1,6 @@
 # make demo | make test | make bench: each creates .venv if missing and installs what it needs.
-# A stamp per target (in .venv) skips reinstalling until pyproject.toml changes.
+# A stamp per target (in .venv) skips reinstalling until pyproject.toml changes. `make test` installs the mpi extra
+# (mpi4py + the mpich wheel, which brings mpiexec into .venv/bin) so the MPI tests run.
 PYTHON := .venv/bin/python
 PIP := .venv/bin/pip
 
@@ -22,7 +23,7 @@ $(PYTHON):
 	touch $@
 
 .venv/.stamp-test: pyproject.toml | $(PYTHON)
-	$(PIP) install -q -e .[test]
+	$(PIP) install -q -e .[test,mpi]
 	touch $@
 
 # torch comes only from the pin in the bench extra (torch==2.13.0, a local CPU wheel)
