@@ -22,7 +22,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SYSTEMS = ["layerkit", "numpy", "torch"]
+SYSTEMS = ["layerkit", "numpy", "torch", "backend", "keras_jax"]
+# Systems a script knows, when not the first three (a job runs the systems it knows among --systems).
+SCRIPT_SYSTEMS = {"fit_train.py": ["layerkit", "backend", "keras_jax", "torch"]}
 # (script, workload, variants): the workloads of WORKLOADS.md this project implements
 JOBS = [
     ("mlp_train.py", "mlp_train", ["b128", "b16"]),
@@ -30,6 +32,7 @@ JOBS = [
     ("compile_time.py", "compile", ["mlp", "lstm"]),
     ("elemwise_overhead.py", "elemwise_overhead", ["n1000", "n1000000", "arith_n1000", "arith_n1000000"]),
     ("conv_train.py", "conv_train", ["b64"]),
+    ("fit_train.py", "fit_train", ["mlp_b128", "lstm_b32"]),
 ]
 MFLOP_PER_STEP = {"b128": 513.5, "b16": 513.5 / 8}  # 6 * B * sum(W), WORKLOADS.md's convention
 # The targets for layerkit: (workload, variant, against, minimum ratio, what it means).
@@ -40,6 +43,10 @@ TARGETS = [
     ("lstm_train", "b32", "torch", 0.52, ">= 1.5x JAX scan (185 steps/s = 0.52x fused nn.LSTM)"),
     ("compile", "mlp", None, 0.25, "<= 0.25 s to first result"),
     ("compile", "lstm", None, 0.5, "<= 0.5 s to first result (W2)"),
+    ("fit_train", "mlp_b128", "backend", 0.9, "fit costs <= 10% over the backend function (W1)"),
+    ("fit_train", "lstm_b32", "backend", 0.9, "fit costs <= 10% over the backend function (W2)"),
+    ("fit_train", "mlp_b128", "keras_jax", 1.0, "fit beats Keras 3 on JAX (W1)"),
+    ("fit_train", "lstm_b32", "keras_jax", 1.0, "fit beats Keras 3 on JAX (W2)"),
     ("elemwise_overhead", "n1000", "torch", 2.66, ">= 2x JAX jit (JAX = 1.33x torch)"),
     ("elemwise_overhead", "n1000000", "numpy", 1.0, ">= NumPy eager"),
     ("elemwise_overhead", "arith_n1000000", "torch", 12.9, "stretch: near JAX jit (12.9x torch)"),
@@ -64,7 +71,11 @@ def parse_args():
 
 
 def run_one(script, system, variant, env):
-    cmd = [sys.executable, os.path.join(HERE, script), "--system", system, "--variant", variant]
+    python = sys.executable
+    if system == "keras_jax":   # Keras 3 + JAX may live in another environment (benchmarks/README.md)
+        python = env.get("BENCH_KERAS_PYTHON", sys.executable)
+        env = dict(env, KERAS_BACKEND="jax")
+    cmd = [python, os.path.join(HERE, script), "--system", system, "--variant", variant]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE)
     lines = out.stdout.strip().splitlines()
     try:
@@ -81,7 +92,9 @@ def collect(args, env, rounds):
             for variant in variants:
                 if args.only and workload not in args.only and variant not in args.only:
                     continue
-                order = systems[r % len(systems):] + systems[:r % len(systems)]
+                known = SCRIPT_SYSTEMS.get(script, ["layerkit", "numpy", "torch"])
+                mine = [s for s in systems if s in known]
+                order = mine[r % len(mine):] + mine[:r % len(mine)]
                 for system in order:
                     t0 = time.perf_counter()
                     rec = run_one(script, system, variant, env)
