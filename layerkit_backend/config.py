@@ -7,12 +7,13 @@ later by assignment (``config.floatX = 'float64'``).
 by accident (see docs/architecture.md, "dtype rules").
 """
 import os
+import re
 
 __all__ = ["config", "Config"]
 
 _DEFAULTS = {
     "floatX": "float32",        # dtype of T.matrix() & co, and of Python floats mixed with integer tensors
-    "device": "cpu",            # 'cpu' (NumPy) or 'cuda' (CuPy)
+    "device": "cpu",            # 'cpu' (NumPy), 'cuda' / 'cuda<index>' (CuPy), or 'auto' (a GPU when one works)
     "mode": "FAST_RUN",         # default compile mode: 'FAST_RUN' or 'FAST_COMPILE' (no rewrites)
     "compute_test_value": "off",
     "on_unused_input": "raise",
@@ -22,7 +23,6 @@ _DEFAULTS = {
 }
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
-    "device": ("cpu", "cuda"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"),
     "on_unused_input": ("raise", "warn", "ignore"),
 }
@@ -50,6 +50,9 @@ class Config:
             raise AttributeError(f"config has no flag {name!r}; known flags: {sorted(self._values)}")
         if name == "blas_threads" and value != "auto" and not str(value).isdigit():
             raise ValueError(f"config.blas_threads: expected 'auto' or a positive integer, received {value!r}")
+        if name == "device" and not re.fullmatch(r"cpu|auto|cuda\d*", str(value)):
+            raise ValueError(f"config.device: expected one of 'cpu', 'cuda', 'cuda<index>' (e.g. 'cuda1') or 'auto', "
+                             f"received {value!r}")
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name}: expected one of {choices}, received {value!r}")

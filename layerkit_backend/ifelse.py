@@ -30,9 +30,10 @@ class _Branches:
             from .compile.function import function  # the op runs compiled inner graphs: a cycle by nature
             from .compile.mode import Mode
 
-            mode = Mode(device="cuda" if xp.is_gpu else "cpu")
+            mode = Mode(device=f"cuda{xp.device_index}" if xp.is_gpu else "cpu")
             fns = self._compiled[xp.name] = tuple(
-                function(self.inputs, list(outs), mode=mode, on_unused_input="ignore", no_default_updates=True)
+                function(self.inputs, list(outs), mode=mode, on_unused_input="ignore", no_default_updates=True,
+                         return_device_arrays=True)  # the branch's results feed the outer graph on the device
                 for outs in (self.then_outputs, self.else_outputs))
         return fns
 

@@ -4,13 +4,15 @@ Ops never import numpy to compute: they receive ``xp``, a namespace holding the 
 few helpers whose spelling differs between NumPy and CuPy (``scatter_add``, ``erf``, ``to_host``). So every op runs
 on every backend, and a backend is one small module.
 """
+import re
 import types
 
 import numpy as np
 
 from ..config import config
 
-__all__ = ["array_module_of", "get_xp", "numpy_xp"]
+__all__ = ["array_module_of", "get_xp", "numpy_xp", "resolve_device", "on_device", "to_host",
+           "to_device_of"]
 
 
 def _erf(x, out=None):
@@ -51,18 +53,66 @@ if config.blas_threads != "auto":
 
     set_blas_threads(int(config.blas_threads))
 _XPS = {"cpu": numpy_xp}
+_CUDA_NAME = re.compile(r"cuda(\d*)")
+
+
+def resolve_device(device=None):
+    """'cpu' or 'cuda<index>' for a device name ('cpu', 'cuda', 'cuda0', 'cuda1', 'auto'; None: config.device).
+
+    'auto' is 'cuda0' when CuPy imports and ``cupy.is_available()``, else 'cpu'. Only a GPU name or 'auto'
+    imports CuPy.
+
+    Example:
+        >>> resolve_device('cpu')
+        'cpu'
+    """
+    device = device or config.device
+    if device == "cpu":
+        return "cpu"
+    if device == "auto":
+        from .cupy_backend import cuda_available
+
+        return "cuda0" if cuda_available() else "cpu"
+    match = _CUDA_NAME.fullmatch(str(device))
+    if match is None:
+        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda', 'cuda<index>' or 'auto'")
+    return f"cuda{match.group(1) or 0}"
 
 
 def get_xp(device=None):
-    """The array namespace for ``device`` (default ``config.device``): numpy's, or CuPy's for 'cuda'."""
-    device = device or config.device
-    if device not in _XPS:
-        if device != "cuda":
-            raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+    """The array namespace for ``device`` (default ``config.device``): numpy's, or CuPy's for a GPU.
+
+    Asking for a GPU without CuPy or a usable GPU raises ``DeviceUnavailableError`` naming the fix.
+    """
+    device = resolve_device(device)
+    xp = _XPS.get(device)
+    if xp is None:
         from .cupy_backend import make_cupy_xp
 
-        _XPS["cuda"] = make_cupy_xp()
-    return _XPS[device]
+        xp = _XPS[device] = make_cupy_xp(int(device[len("cuda"):]))
+    return xp
+
+
+def on_device(value):
+    """True for a CuPy array."""
+    return type(value).__module__.startswith("cupy")
+
+
+def to_host(value):
+    """``value`` as NumPy: CuPy arrays are copied from the device; anything else is returned unchanged."""
+    if on_device(value):
+        import cupy
+
+        return cupy.asnumpy(value)
+    return value
+
+
+def to_device_of(value, like):
+    """``value`` copied to the GPU that holds the CuPy array ``like``."""
+    import cupy
+
+    with like.device:
+        return cupy.asarray(value)
 
 
 def array_module_of(value):

@@ -67,18 +67,18 @@ class Function:
     """
 
     def __init__(self, maker, specs, n_inputs, output_borrow, update_shared, shared_vars, output_format, name,
-                 xp, nan_guard, swap=None):
+                 xp, nan_guard, swap=None, output_device=None):
         self.maker, self.name = maker, name
         self._specs, self._n_inputs = specs, n_inputs
         self._output_borrow, self._update_shared = output_borrow, update_shared
         self._shared_vars, self._output_format = shared_vars, output_format
-        self._xp, self._nan_guard = xp, nan_guard
+        self._xp, self._nan_guard, self._output_device = xp, nan_guard, output_device
         swap = swap or {}
         self._shared_containers = [swap.get(s, s).container for s in shared_vars]
         update_containers = [swap.get(s, s).container for s in update_shared]
         self._fn, self.source, self._namespace, self._order = link(
             maker.fgraph, n_inputs, specs, output_borrow, update_containers, self._shared_containers, xp,
-            output_format, nan_guard)
+            output_format, nan_guard, output_device)
         self._by_name = {}
         for k, spec in enumerate(specs):
             if spec.name is not None:
@@ -140,7 +140,8 @@ class Function:
             fgraph = FunctionGraph(fgraph.inputs, fgraph.outputs[:n_keep], clone=True)
             maker = FunctionMaker(fgraph, maker.inputs, maker.outputs, maker.mode)
         return Function(maker, self._specs, self._n_inputs, self._output_borrow, update_shared, self._shared_vars,
-                        self._output_format, name or self.name, self._xp, self._nan_guard, swap)
+                        self._output_format, name or self.name, self._xp, self._nan_guard, swap,
+                        self._output_device)
 
     def free(self):
         """Theano compatibility: compiled functions keep no buffers between calls, so nothing to free."""
@@ -216,7 +217,7 @@ def _check_update(shared_var, value):
 
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
              accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
-             on_unused_input=None, trust_input=False):
+             on_unused_input=None, trust_input=False, device=None, return_device_arrays=False):
     """Compile a callable computing ``outputs`` from ``inputs``, then applying ``updates`` to shared variables.
 
     Args:
@@ -229,6 +230,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         on_unused_input: 'raise' (default), 'warn' or 'ignore'.
         allow_input_downcast: accept inputs whose dtype would lose precision (e.g. float64 for float32).
         no_default_updates: True, or a list of shared variables whose ``default_update`` is not applied.
+        device: 'cpu', 'cuda', 'cuda<index>' or 'auto' (default: the mode's device, else ``config.device``); see
+            docs/gpu.md.
+        return_device_arrays: on a GPU, return outputs as CuPy arrays instead of NumPy copies (per output:
+            ``Out(var, device_array=True)``).
 
     Example:
         >>> import layerkit_backend as lb, layerkit_backend.tensor as T
@@ -248,13 +253,16 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         seen.add(i.variable)
     out_list, output_format = _normalise_outputs(outputs)
     output_borrow = []
+    output_device = []
     out_vars = []
     for o in out_list:
         if isinstance(o, Out):
             output_borrow.append(o.borrow)
+            output_device.append(bool(o.device_array or return_device_arrays))
             o = o.variable
         else:
             output_borrow.append(False)
+            output_device.append(bool(return_device_arrays))
         if not isinstance(o, Variable):
             o = as_tensor_variable(o)
         out_vars.append(o)
@@ -317,12 +325,16 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     fgraph = FunctionGraph(in_vars + shared_vars, all_outputs, clone=True)
     fgraph.update_mapping = {len(out_vars) + k: len(in_vars) + shared_vars.index(s) for k, s in enumerate(updated)}
     mode_obj = get_mode(mode)
+    xp = get_xp(device or mode_obj.device)  # first: a GPU that cannot be used fails before the rewrites run
     if mode_obj.optimizer is not None:
         rewrite_graph(fgraph, excluding=mode_obj.excluded)
+    if xp.is_gpu:
+        from ..backends.cupy_backend import warn_float64
+
+        warn_float64(fgraph, f"function {name!r}" if name else "function")
     maker = FunctionMaker(fgraph, ins, out_list, mode_obj)
     specs = [_InputSpec(i, allow_input_downcast) for i in ins]
-    xp = get_xp(mode_obj.device)
     fn = Function(maker, specs, len(ins), output_borrow + [False] * len(update_values), updated, shared_vars,
-                  output_format, name, xp, mode_obj.nan_guard)
+                  output_format, name, xp, mode_obj.nan_guard, output_device=output_device if xp.is_gpu else None)
     fn.trust_input = trust_input
     return fn

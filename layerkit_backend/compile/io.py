@@ -33,9 +33,10 @@ class In:
 
 
 class Out:
-    """A function output; ``borrow=True`` lets the function return a buffer without a defensive copy."""
+    """A function output; ``borrow=True`` lets the function return a buffer without a defensive copy, and
+    ``device_array=True`` returns it as a CuPy array when the function runs on a GPU (default: a NumPy copy)."""
 
-    def __init__(self, variable, borrow=False):
+    def __init__(self, variable, borrow=False, device_array=False):
         if not isinstance(variable, Variable):
             raise TypeError(f"Out: expected a symbolic variable, received {type(variable).__name__}")
-        self.variable, self.borrow = variable, borrow
+        self.variable, self.borrow, self.device_array = variable, borrow, device_array

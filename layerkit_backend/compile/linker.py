@@ -40,14 +40,18 @@ def _input_check(k, var):
 
 
 def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared_containers, xp, output_format,
-         nan_guard=False):
+         nan_guard=False, output_device=None):
     """Compile ``fgraph`` into ``(fn, source, namespace)``.
 
     ``fgraph.inputs`` are the user inputs followed by the shared variables (whose containers are
     ``shared_containers``); ``fgraph.outputs`` are the user outputs followed by one update value per entry of
-    ``update_containers``.
+    ``update_containers``. On a GPU, user outputs come back as NumPy copies except where ``output_device[k]``;
+    update values stay on the device.
     """
-    ns = {"_ndarray": xp.ndarray, "_asarray": xp.asarray, "_copy": _copier(xp)}
+    from ..backends import on_device, to_host
+
+    ns = {"_ndarray": xp.ndarray, "_asarray": xp.asarray, "_copy": _copier(xp), "_on_device": on_device,
+          "_to_host": to_host, "_to_device": xp.from_host}
     names = {}
     lines = []
     args = []
@@ -64,6 +68,12 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         names[var] = f"s{k}"
         ns[f"_c{k}"] = cont
         lines.append(f"    s{k} = _c{k}.value")
+        if isinstance(var.type, TensorType):
+            # A value lives where a GPU function last needed it: a GPU function moves a host value over once; a CPU
+            # function reads a device value through a copy.
+            lines.append(f"    if s{k}.__class__ is not _ndarray and _on_device(s{k}): s{k} = _to_host(s{k})"
+                         if not xp.is_gpu else
+                         f"    if s{k}.__class__ is not _ndarray: s{k} = _c{k}.value = _to_device(s{k})")
 
     # Nodes that overwrite an input's buffer (a shared variable's in-place update) run last: after every other
     # node has read the old value and after the outputs are taken.
@@ -140,7 +150,11 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         if not is_update and output_borrow[k] and not isinstance(root, Constant) and root not in protected:
             needs_copy = False
         seen_roots.add(root)
-        if needs_copy:
+        if output_device is not None and not is_update and not output_device[k] \
+                and isinstance(var.type, TensorType):
+            # a fresh host array: no copy needed (0-d results may be scalars: made arrays on the device first)
+            expr = f"_to_host(_asarray({expr}))" if var.type.ndim == 0 else f"_to_host({expr})"
+        elif needs_copy:
             expr = f"_copy({expr})"
         elif getattr(var.type, "ndim", None) == 0:  # (non-tensor types, e.g. random states, have no ndim)
             expr = f"_asarray({expr})"  # array modules return 0-d results as scalars
@@ -155,7 +169,9 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         emit(pos, order[pos])
     for k, var in enumerate(outputs):
         if out_exprs[k] is None:
-            lines.append(f"    _out{k} = {names[var]}")
+            to_host_here = output_device is not None and k < n_out and not output_device[k] \
+                and isinstance(var.type, TensorType)
+            lines.append(f"    _out{k} = _to_host({names[var]})" if to_host_here else f"    _out{k} = {names[var]}")
     for k, cont in enumerate(update_containers):
         ns[f"_u{k}"] = cont
         lines.append(f"    _u{k}.value = _out{n_out + k}")
@@ -174,7 +190,18 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     fn = ns["compiled_function"]
     if final:
         fn = _serialised(fn)
+    if xp.is_gpu:
+        fn = _on_gpu(fn, xp.device)
     return fn, source, ns, order
+
+
+def _on_gpu(fn, device):
+    """``fn`` running with ``device`` current, so its arrays and kernels land on the function's GPU."""
+    def on_device(*args):
+        with device:
+            return fn(*args)
+
+    return on_device
 
 
 def _serialised(fn):

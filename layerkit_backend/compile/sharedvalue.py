@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from ..backends import get_xp, on_device, resolve_device, to_device_of, to_host
 from ..config import config
 from ..graph.basic import Variable
 from ..tensor.type import TensorType
@@ -33,17 +34,22 @@ class SharedVariable(Variable):
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""
         value = self.container.value
-        if not return_internal_type:
-            from ..backends import get_xp
-
-            value = get_xp().to_host(value) if type(value).__module__.startswith("cupy") else value
+        if not return_internal_type and on_device(value):
+            return to_host(value)  # already a fresh host copy
         return value if borrow else _copy(value)
 
     def set_value(self, new_value, borrow=False):
-        """Replace the value; it must keep the dtype and number of dimensions (and any static sizes)."""
+        """Replace the value; it must keep the dtype and number of dimensions (and any static sizes).
+
+        A NumPy or a CuPy array is accepted; a value living on a GPU stays there (a NumPy value is copied over).
+        """
         value = self.type.filter(new_value, allow_downcast=bool(self._allow_downcast), strict=self._strict,
                                  where=f"set_value: shared variable {self.name or 'shared'!r}",
                                  downcast_hint="create the shared variable with allow_downcast=True")
+        current = self.container.value
+        if on_device(current) and not on_device(value):
+            self.container.value = to_device_of(value, current)
+            return
         self.container.value = value if borrow else _copy(value)
 
     @property
@@ -99,9 +105,7 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, sh
     if shape is None:
         shape = (1 if b else None for b in broadcastable) if broadcastable is not None else (None,) * arr.ndim
     ttype = TensorType(arr.dtype.name, tuple(shape))
-    if config.device == "cuda" and not type(arr).__module__.startswith("cupy"):
-        from ..backends import get_xp
-
+    if config.device != "cpu" and not on_device(arr) and resolve_device() != "cpu":
         arr = get_xp().from_host(arr)
         borrow = True
     elif arr is not value:

@@ -2,7 +2,9 @@
 
 Why it pays off with NumPy underneath: the kernel allocates one buffer and runs every further step in place in it
 (``ufunc(a, b, out=buf)``), and for large arrays it walks the data in cache-sized blocks, so a chain of 20 ops
-reads memory once instead of 20 times. The same kernel source runs on CuPy (issue 6 may swap in a CUDA kernel).
+reads memory once instead of 20 times. On a GPU the group becomes one generated CUDA kernel instead
+(backends/cuda_codegen.py, from the ``cuda`` column of the scalar op table), or runs this source on CuPy when a step
+has no CUDA expression.
 
 Which intermediate may be overwritten: a step whose inputs reach every non-scalar input of the group surely has the
 full output shape (NumPy broadcasting), so a later step may write into it once nothing else reads it.
@@ -204,6 +206,13 @@ def compile_composite(comp, xp):
     kernel = _KERNELS.get(key)
     if kernel is not None:
         return kernel
+    if xp.is_gpu:  # one generated CUDA kernel; None when a step has no CUDA expression (then: CuPy's ufuncs)
+        from ..backends.cupy_backend import fused_kernel
+
+        kernel = fused_kernel(comp)
+        if kernel is not None:
+            _KERNELS[key] = kernel
+            return kernel
     ns = {"BLOCK": BLOCK, "_empty": xp.empty, "_out_dtype": np.dtype(comp.step_dtypes[-1])}
     for k, (op, refs) in enumerate(comp.steps):
         in_dtypes = [comp.in_dtypes[r[1]] if r[0] == "in" else comp.step_dtypes[r[1]] if r[0] == "step" else r[2]

@@ -39,6 +39,7 @@ class ScanInner:
         self.inputs, self.outputs, self.fn_name = list(inputs), list(outputs), fn_name
         self._compiled = {}
         self.lop = None  # filled by grad.py on first use: the step's vector-Jacobian product graph
+        self.extends = None  # the inner graph this one adds saved outputs to (backward_plan.BackwardPlan)
 
     def compiled(self, xp, mode):
         """The raw generated step function for the array module ``xp``: positional arrays in, a list out."""
@@ -49,9 +50,10 @@ class ScanInner:
 
             base = get_mode(mode)
             inner_mode = Mode(base.linker, base.optimizer, base.excluded, base.included,
-                              device="cuda" if xp.is_gpu else "cpu", nan_guard=base.nan_guard)
+                              device=f"cuda{xp.device_index}" if xp.is_gpu else "cpu", nan_guard=base.nan_guard)
             compiled = function(self.inputs, list(self.outputs), mode=inner_mode, on_unused_input="ignore",
-                                no_default_updates=True, name=f"scan step {self.fn_name}")
+                                no_default_updates=True, name=f"scan step {self.fn_name}",
+                                return_device_arrays=True)   # steps stay on the device
             # The loop calls the generated function itself: inputs are the loop's own buffers, so the
             # Function-level argument binding and error decoration per step would be pure overhead.
             fn = self._compiled[xp.name] = (compiled._fn, compiled)

@@ -63,11 +63,13 @@ class ScalarOp:
             the output is piecewise constant or boolean, so every input gets a zero gradient).
         impl: ``f(xp, *args, out=None)`` for operations the array module spells differently or lacks.
         xp_name: the array-module function name when it differs from ``name``.
+        cuda: the CUDA C expression for fused kernels (see ``_c_float`` below), or None to run through CuPy.
     """
 
     def __init__(self, name, nin, dtype_rule="upcast", grad=None, impl=None, xp_name=None, commutative=False,
-                 identity=None):
+                 identity=None, cuda=None):
         self.name, self.nin, self.dtype_rule = name, nin, dtype_rule
+        self.cuda = cuda
         self.grad_rule, self.impl = grad, impl
         self.xp_name = xp_name or name
         self.commutative, self.identity = commutative, identity
@@ -239,70 +241,97 @@ def _g_switch(i, o, g):
     return [None, _m.switch(c, g, zero), _m.switch(c, zero, g)]
 
 
+# The ``cuda`` column: a C expression over the operands {0}, {1}, ... (already cast to the step's compute dtype),
+# or a dict from dtype kind to expression; a kind left out runs through the array module (backends/cuda_codegen.py).
+def _c_float(fn):
+    return {"f": fn + "({0})"}
+
+
+def _c_rounding(fn):
+    return {"f": fn + "({0})", "i": "{0}", "u": "{0}", "b": "{0}"}
+
+
+def _c_float_int(float_expr, int_expr):
+    return {"f": float_expr, "i": int_expr, "u": int_expr}
+
+
+def _c_float_or(float_expr, other):
+    return {"f": float_expr, "i": other, "u": other, "b": other}
+
+
 _ROWS = [
     # name, nin, dtype rule, gradient rule, keyword arguments
-    ("add", 2, "upcast", lambda i, o, g: [g, g], dict(commutative=True, identity=0)),
-    ("sub", 2, "upcast", lambda i, o, g: [g, -g], dict(xp_name="subtract")),
+    ("add", 2, "upcast", lambda i, o, g: [g, g], dict(commutative=True, identity=0, cuda="{0} + {1}")),
+    ("sub", 2, "upcast", lambda i, o, g: [g, -g], dict(xp_name="subtract", cuda="{0} - {1}")),
     ("mul", 2, "upcast", lambda i, o, g: [g * i[1], g * i[0]], dict(xp_name="multiply", commutative=True,
-                                                                    identity=1)),
-    ("true_div", 2, "float", lambda i, o, g: [g / i[1], -g * o / i[1]], dict(xp_name="true_divide")),
-    ("int_div", 2, "upcast", None, dict(xp_name="floor_divide")),
-    ("mod", 2, "upcast", lambda i, o, g: [g, -g * _m.int_div(i[0], i[1])], dict(xp_name="mod")),
-    ("pow", 2, "upcast", _g_pow, dict(xp_name="power")),
-    ("maximum", 2, "upcast", _g_extremum, dict(commutative=True)),
-    ("minimum", 2, "upcast", _g_extremum, dict(commutative=True)),
+                                                                    identity=1, cuda="{0} * {1}")),
+    ("true_div", 2, "float", lambda i, o, g: [g / i[1], -g * o / i[1]], dict(xp_name="true_divide",
+                                                                             cuda="{0} / {1}")),
+    ("int_div", 2, "upcast", None, dict(xp_name="floor_divide",
+                                         cuda=_c_float_int("floor({0} / {1})", "lk_ifloordiv({0}, {1})"))),
+    ("mod", 2, "upcast", lambda i, o, g: [g, -g * _m.int_div(i[0], i[1])], dict(xp_name="mod",
+          cuda=_c_float_int("lk_fmod({0}, {1})", "lk_imod({0}, {1})"))),
+    ("pow", 2, "upcast", _g_pow, dict(xp_name="power", cuda={"f": "pow({0}, {1})"})),
+    ("maximum", 2, "upcast", _g_extremum, dict(commutative=True, cuda="lk_max({0}, {1})")),
+    ("minimum", 2, "upcast", _g_extremum, dict(commutative=True, cuda="lk_min({0}, {1})")),
     ("arctan2", 2, "float", lambda i, o, g: [g * i[1] / (_m.sqr(i[0]) + _m.sqr(i[1])),
-                                            -g * i[0] / (_m.sqr(i[0]) + _m.sqr(i[1]))], {}),
-    ("lt", 2, "bool", None, dict(xp_name="less")),
-    ("gt", 2, "bool", None, dict(xp_name="greater")),
-    ("le", 2, "bool", None, dict(xp_name="less_equal")),
-    ("ge", 2, "bool", None, dict(xp_name="greater_equal")),
-    ("eq", 2, "bool", None, dict(xp_name="equal", commutative=True)),
-    ("neq", 2, "bool", None, dict(xp_name="not_equal", commutative=True)),
-    ("and_", 2, "upcast", None, dict(xp_name="bitwise_and", commutative=True)),
-    ("or_", 2, "upcast", None, dict(xp_name="bitwise_or", commutative=True)),
-    ("xor", 2, "upcast", None, dict(xp_name="bitwise_xor", commutative=True)),
-    ("invert", 1, "upcast", None, dict(xp_name="invert")),
-    ("neg", 1, "upcast", lambda i, o, g: [-g], dict(xp_name="negative")),
-    ("abs", 1, "upcast", lambda i, o, g: [g * _m.sgn(i[0])], dict(xp_name="absolute")),
-    ("sgn", 1, "upcast", None, dict(xp_name="sign")),
-    ("exp", 1, "float", lambda i, o, g: [g * o], {}),
-    ("exp2", 1, "float", lambda i, o, g: [g * o * _LN2], {}),
-    ("expm1", 1, "float", lambda i, o, g: [g * (o + 1)], {}),
-    ("log", 1, "float", lambda i, o, g: [g / i[0]], {}),
-    ("log2", 1, "float", lambda i, o, g: [g / (i[0] * _LN2)], {}),
-    ("log10", 1, "float", lambda i, o, g: [g / (i[0] * _LN10)], {}),
-    ("log1p", 1, "float", lambda i, o, g: [g / (1 + i[0])], {}),
-    ("sqrt", 1, "float", lambda i, o, g: [g * 0.5 / o], {}),
-    ("sqr", 1, "upcast", lambda i, o, g: [g * 2 * i[0]], dict(xp_name="square")),
-    ("reciprocal", 1, "float", lambda i, o, g: [-g * _m.sqr(o)], {}),
-    ("sin", 1, "float", lambda i, o, g: [g * _m.cos(i[0])], {}),
-    ("cos", 1, "float", lambda i, o, g: [-g * _m.sin(i[0])], {}),
-    ("tan", 1, "float", lambda i, o, g: [g * (1 + _m.sqr(o))], {}),
-    ("arcsin", 1, "float", lambda i, o, g: [g / _m.sqrt(1 - _m.sqr(i[0]))], {}),
-    ("arccos", 1, "float", lambda i, o, g: [-g / _m.sqrt(1 - _m.sqr(i[0]))], {}),
-    ("arctan", 1, "float", lambda i, o, g: [g / (1 + _m.sqr(i[0]))], {}),
-    ("sinh", 1, "float", lambda i, o, g: [g * _m.cosh(i[0])], {}),
-    ("cosh", 1, "float", lambda i, o, g: [g * _m.sinh(i[0])], {}),
-    ("tanh", 1, "float", lambda i, o, g: [g * (1 - _m.sqr(o))], {}),
-    ("arcsinh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) + 1)], {}),
-    ("arccosh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) - 1)], {}),
-    ("arctanh", 1, "float", lambda i, o, g: [g / (1 - _m.sqr(i[0]))], {}),
-    ("erf", 1, "float", lambda i, o, g: [g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], dict(impl=_erf_impl)),
-    ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], dict(impl=_erfc_impl)),
-    ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl)),
-    ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], dict(impl=_softplus_impl)),
-    ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"))),
-    ("ceil", 1, "upcast", None, dict(impl=_integer_safe("ceil"))),
-    ("trunc", 1, "upcast", None, dict(impl=_integer_safe("trunc"))),
-    ("round_half_to_even", 1, "upcast", None, dict(impl=_integer_safe("rint"))),
-    ("round_half_away_from_zero", 1, "upcast", None, dict(impl=_round_half_away_impl)),
-    ("isnan", 1, "bool", None, {}),
-    ("isinf", 1, "bool", None, {}),
+                                            -g * i[0] / (_m.sqr(i[0]) + _m.sqr(i[1]))],
+     dict(cuda={"f": "atan2({0}, {1})"})),
+    ("lt", 2, "bool", None, dict(xp_name="less", cuda="{0} < {1}")),
+    ("gt", 2, "bool", None, dict(xp_name="greater", cuda="{0} > {1}")),
+    ("le", 2, "bool", None, dict(xp_name="less_equal", cuda="{0} <= {1}")),
+    ("ge", 2, "bool", None, dict(xp_name="greater_equal", cuda="{0} >= {1}")),
+    ("eq", 2, "bool", None, dict(xp_name="equal", commutative=True, cuda="{0} == {1}")),
+    ("neq", 2, "bool", None, dict(xp_name="not_equal", commutative=True, cuda="{0} != {1}")),
+    ("and_", 2, "upcast", None, dict(xp_name="bitwise_and", commutative=True, cuda="{0} & {1}")),
+    ("or_", 2, "upcast", None, dict(xp_name="bitwise_or", commutative=True, cuda="{0} | {1}")),
+    ("xor", 2, "upcast", None, dict(xp_name="bitwise_xor", commutative=True, cuda="{0} ^ {1}")),
+    ("invert", 1, "upcast", None, dict(xp_name="invert", cuda={"b": "!{0}", "i": "~{0}", "u": "~{0}"})),
+    ("neg", 1, "upcast", lambda i, o, g: [-g], dict(xp_name="negative", cuda=_c_float_int("-{0}", "-{0}"))),
+    ("abs", 1, "upcast", lambda i, o, g: [g * _m.sgn(i[0])], dict(xp_name="absolute",
+          cuda={"f": "fabs({0})", "i": "({0} < 0 ? -{0} : {0})", "u": "{0}", "b": "{0}"})),
+    ("sgn", 1, "upcast", None, dict(xp_name="sign", cuda=_c_float_int("lk_sign({0})", "lk_sign({0})"))),
+    ("exp", 1, "float", lambda i, o, g: [g * o], dict(cuda=_c_float("exp"))),
+    ("exp2", 1, "float", lambda i, o, g: [g * o * _LN2], dict(cuda=_c_float("exp2"))),
+    ("expm1", 1, "float", lambda i, o, g: [g * (o + 1)], dict(cuda=_c_float("expm1"))),
+    ("log", 1, "float", lambda i, o, g: [g / i[0]], dict(cuda=_c_float("log"))),
+    ("log2", 1, "float", lambda i, o, g: [g / (i[0] * _LN2)], dict(cuda=_c_float("log2"))),
+    ("log10", 1, "float", lambda i, o, g: [g / (i[0] * _LN10)], dict(cuda=_c_float("log10"))),
+    ("log1p", 1, "float", lambda i, o, g: [g / (1 + i[0])], dict(cuda=_c_float("log1p"))),
+    ("sqrt", 1, "float", lambda i, o, g: [g * 0.5 / o], dict(cuda=_c_float("sqrt"))),
+    ("sqr", 1, "upcast", lambda i, o, g: [g * 2 * i[0]], dict(xp_name="square", cuda="{0} * {0}")),
+    ("reciprocal", 1, "float", lambda i, o, g: [-g * _m.sqr(o)], dict(cuda={"f": "1 / {0}"})),
+    ("sin", 1, "float", lambda i, o, g: [g * _m.cos(i[0])], dict(cuda=_c_float("sin"))),
+    ("cos", 1, "float", lambda i, o, g: [-g * _m.sin(i[0])], dict(cuda=_c_float("cos"))),
+    ("tan", 1, "float", lambda i, o, g: [g * (1 + _m.sqr(o))], dict(cuda=_c_float("tan"))),
+    ("arcsin", 1, "float", lambda i, o, g: [g / _m.sqrt(1 - _m.sqr(i[0]))], dict(cuda=_c_float("asin"))),
+    ("arccos", 1, "float", lambda i, o, g: [-g / _m.sqrt(1 - _m.sqr(i[0]))], dict(cuda=_c_float("acos"))),
+    ("arctan", 1, "float", lambda i, o, g: [g / (1 + _m.sqr(i[0]))], dict(cuda=_c_float("atan"))),
+    ("sinh", 1, "float", lambda i, o, g: [g * _m.cosh(i[0])], dict(cuda=_c_float("sinh"))),
+    ("cosh", 1, "float", lambda i, o, g: [g * _m.sinh(i[0])], dict(cuda=_c_float("cosh"))),
+    ("tanh", 1, "float", lambda i, o, g: [g * (1 - _m.sqr(o))], dict(cuda=_c_float("tanh"))),
+    ("arcsinh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) + 1)], dict(cuda=_c_float("asinh"))),
+    ("arccosh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) - 1)], dict(cuda=_c_float("acosh"))),
+    ("arctanh", 1, "float", lambda i, o, g: [g / (1 - _m.sqr(i[0]))], dict(cuda=_c_float("atanh"))),
+    ("erf", 1, "float", lambda i, o, g: [g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
+     dict(impl=_erf_impl, cuda=_c_float("erf"))),
+    ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
+     dict(impl=_erfc_impl, cuda=_c_float("erfc"))),
+    ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl, cuda=_c_float("lk_sigmoid"))),
+    ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], 
+     dict(impl=_softplus_impl, cuda=_c_float("lk_softplus"))),
+    ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"), cuda=_c_rounding("floor"))),
+    ("ceil", 1, "upcast", None, dict(impl=_integer_safe("ceil"), cuda=_c_rounding("ceil"))),
+    ("trunc", 1, "upcast", None, dict(impl=_integer_safe("trunc"), cuda=_c_rounding("trunc"))),
+    ("round_half_to_even", 1, "upcast", None, dict(impl=_integer_safe("rint"), cuda=_c_rounding("rint"))),
+    ("round_half_away_from_zero", 1, "upcast", None, 
+     dict(impl=_round_half_away_impl, cuda=_c_rounding("lk_round_away"))),
+    ("isnan", 1, "bool", None, dict(cuda=_c_float_or("isnan({0})", "false"))),
+    ("isinf", 1, "bool", None, dict(cuda=_c_float_or("isinf({0})", "false"))),
     ("identity", 1, "upcast", lambda i, o, g: [g], dict(impl=lambda xp, x, out=None: xp.array(x, copy=True)
-                                                        if out is None else xp.copyto(out, x) or out)),
-    ("switch", 3, "switch", _g_switch, dict(impl=_switch)),
-    ("clip", 3, "first", _g_clip, dict(impl=_clip)),
+                                                        if out is None else xp.copyto(out, x) or out, cuda="{0}")),
+    ("switch", 3, "switch", _g_switch, dict(impl=_switch, cuda="{0} ? {1} : {2}")),
+    ("clip", 3, "first", _g_clip, dict(impl=_clip, cuda="lk_min(lk_max({0}, {1}), {2})")),
 ]
 
 SCALAR_OPS = {name: ScalarOp(name, nin, rule, grad, **kw) for name, nin, rule, grad, kw in _ROWS}

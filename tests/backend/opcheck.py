@@ -12,7 +12,8 @@ try. The checker then verifies, for every shape set, dtype combination and memor
 4. that no input is mutated and that no output shares memory with an input;
 5. odd layouts: strided views, Fortran order and negative strides;
 6. float32 inputs give float32 outputs (a Python float constant in the builder must not upcast);
-7. finite-difference gradients (``verify_grad``) at float64 points, with unknown and static input shapes.
+7. finite-difference gradients (``verify_grad``) at float64 points, with unknown and static input shapes;
+8. all of it on every backend present (``BACKENDS``: 'cuda' too where CuPy has a usable GPU).
 
 Example row::
 
@@ -27,6 +28,7 @@ import pytest
 
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
+from layerkit_backend.backends.cupy_backend import cuda_available
 from layerkit_backend.config import config
 from layerkit_backend.gradient import verify_grad
 
@@ -44,6 +46,7 @@ TERNARY_SHAPES = [((), (), ()), ((3, 4), (3, 4), (3, 4)), ((3, 1), (1, 4), ()), 
                   ((0, 2), (1, 2), ()), ((2, 1, 3), (3,), (4, 1))]
 
 MODES = {"default": None, "no_rewrites": lb.Mode(optimizer=None)}
+BACKENDS = ["cpu"] + (["cuda"] if cuda_available() else [])
 
 
 def _uniform(lo, hi):
@@ -207,13 +210,14 @@ def _check_static_shape(spec, out, value, typing, where):
         assert None not in static, f"{where}: fully static inputs gave a partly unknown output shape {static}"
 
 
-def _compiled(spec, cache, shape_set, dtypes, typing, mode_name):
+def _compiled(spec, cache, shape_set, dtypes, typing, mode_name, backend="cpu"):
     """The outputs and compiled function for one typing and mode (all-unknown typings are shared by rank)."""
     key = (dtypes, typing, mode_name, tuple(len(s) for s in shape_set) if typing == "unknown" else shape_set)
     if key not in cache:
         sym = [_symbolic(s, d, typing, k) for k, (s, d) in enumerate(zip(shape_set, dtypes))]
         outs = _as_tuple(spec.build(*sym))
-        cache[key] = outs, lb.function(sym, list(outs), mode=MODES[mode_name], on_unused_input="ignore")
+        cache[key] = outs, lb.function(sym, list(outs), mode=MODES[mode_name], on_unused_input="ignore",
+                                       device=None if backend == "cpu" else backend)
     return cache[key]
 
 
@@ -228,7 +232,7 @@ def _reference(spec, arrays, dtypes):
     return refs
 
 
-def _run_forward(spec, cache, shape_set, dtypes, rng, primary):
+def _run_forward(spec, cache, shape_set, dtypes, rng, primary, backend="cpu"):
     """Every check but gradients for one shape set and dtype combination. The primary dtype combination also runs
     with broadcastable and fully static input types; the others (dtype-rule checks) with unknown shapes only."""
     arrays = [_values(spec.domain, k, rng, s, d) for k, (s, d) in enumerate(zip(shape_set, dtypes))]
@@ -242,14 +246,14 @@ def _run_forward(spec, cache, shape_set, dtypes, rng, primary):
     if primary:
         runs += [("broadcastable", "default"), ("static", "default")]
     for typing, mode_name in runs:
-        outs, fn = _compiled(spec, cache, shape_set, dtypes, typing, mode_name)
+        outs, fn = _compiled(spec, cache, shape_set, dtypes, typing, mode_name, backend)
         assert len(outs) == len(refs), f"{spec.name}: {len(outs)} outputs, reference gives {len(refs)}"
         for layout_name, inputs in layouts:
             before = [a.copy() for a in inputs]
             with np.errstate(all="ignore"):
                 got = _as_tuple(fn(*inputs))
             where = (f"{spec.name} shapes={shape_set} dtypes={dtypes} typing={typing} mode={mode_name} "
-                     f"layout={layout_name}")
+                     f"layout={layout_name}" + (f" backend={backend}" if backend != "cpu" else ""))
             for a, b in zip(inputs, before):
                 assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), f"{where}: an input was mutated"
             for j, (o, g, r) in enumerate(zip(outs, got, refs)):
@@ -292,11 +296,17 @@ def check_op(spec):
     """Run every check on one row (see the module docstring); failures name the shapes, dtypes, typing, mode and
     layout that broke."""
     rng = np.random.default_rng(SEED)
-    cache = {}
-    for n, dtypes in enumerate(_dtype_combos(spec, len(spec.shapes[0]))):
-        for shape_set in spec.shapes:
-            _run_forward(spec, cache, tuple(shape_set), dtypes, rng, primary=n == 0)
+    for backend in BACKENDS:
+        cache = {}
+        for n, dtypes in enumerate(_dtype_combos(spec, len(spec.shapes[0]))):
+            for shape_set in spec.shapes:
+                _run_forward(spec, cache, tuple(shape_set), dtypes, rng, primary=n == 0, backend=backend)
     if spec.grad:
         grad_shapes = spec.grad_shapes or [s for s in spec.shapes if all(0 not in shp for shp in s)]
-        for shape_set in grad_shapes:
-            _check_grad(spec, shape_set, rng)
+        for backend in BACKENDS:
+            before, config.device = config.device, backend  # verify_grad compiles with the default device
+            try:
+                for shape_set in grad_shapes:
+                    _check_grad(spec, shape_set, rng)
+            finally:
+                config.device = before
