@@ -4,8 +4,11 @@ Two classes of points drawn from overlapping Gaussian clouds; a weight vector an
 descent on the cross-entropy. The training step is one compiled function that returns the predictions and the loss
 and applies the parameter updates.
 
-Run it with ``make demo`` (or ``python examples/logistic_regression.py``).
+    python examples/logistic_regression.py            # 300 steps (under a second)
+    python examples/logistic_regression.py --smoke    # 30 steps, for the test suite
 """
+import sys
+
 import numpy
 
 import layerkit_backend
@@ -16,7 +19,7 @@ floatX = layerkit_backend.config.floatX  # float32 unless LAYERKIT_FLAGS says ot
 
 N = 400               # training sample size
 feats = 20            # number of input variables
-training_steps = 300
+training_steps = 30 if "--smoke" in sys.argv[1:] else 300
 
 # generate a dataset: D = (input_values, target_class); class k's points are centred at +-0.4 in every feature
 labels = rng.integers(0, 2, size=N)

@@ -127,10 +127,11 @@ class ModelFunctions:
         return outputs, ctx
 
     def _build_predict(self):
-        outputs, _ = self._model_outputs(False)
+        outputs, ctx = self._model_outputs(False)
         self._names["predict"] = list(self.model.output_names)
-        return lb.function(list(self.model.inputs), outputs, name=f"{self.model.name}/predict_function",
-                           on_unused_input="ignore")
+        # ctx.updates outside training are the states of stateful RNNs: predicting advances them, as in Keras
+        return lb.function(list(self.model.inputs), outputs, updates=list(ctx.updates),
+                           name=f"{self.model.name}/predict_function", on_unused_input="ignore")
 
     def _build_loss_function(self, kind):
         training = kind == "train"
@@ -152,6 +153,8 @@ class ModelFunctions:
             results.append(result)
         if training:
             updates = self._training_updates(graph.total, graph.ctx) + updates
+        else:   # stateful RNNs' states advance when evaluating too, as in Keras
+            updates = list(graph.ctx.updates) + updates
         self._result_sources[kind] = sources
         return lb.function(self.feeds, results, updates=updates, name=f"{self.model.name}/{kind}_function",
                            on_unused_input="ignore")
