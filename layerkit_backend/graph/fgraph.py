@@ -12,6 +12,7 @@ __all__ = ["FunctionGraph"]
 
 
 class FunctionGraph:
+    """A graph being compiled: inputs, outputs, the nodes between them and each variable's clients."""
     def __init__(self, inputs, outputs, clone=False):
         if clone:
             from .traversal import clone as clone_graph

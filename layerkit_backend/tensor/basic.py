@@ -129,14 +129,17 @@ def full(shape, fill_value, dtype=None):
 
 
 def zeros(shape, dtype=None):
+    """A tensor of zeros of ``shape`` (ints or scalar variables); floatX unless ``dtype``."""
     return alloc(constant(0, dtype=dtype or config.floatX), *_shape_args(shape))
 
 
 def ones(shape, dtype=None):
+    """A tensor of ones of ``shape`` (ints or scalar variables); floatX unless ``dtype``."""
     return alloc(constant(1, dtype=dtype or config.floatX), *_shape_args(shape))
 
 
 def full_like(x, fill_value, dtype=None):
+    """``fill_value`` with the shape of ``x`` (and its dtype unless given)."""
     x = as_tensor_variable(x)
     from .shape import shape_tuple
 
@@ -149,6 +152,7 @@ def zeros_like(x, dtype=None):
 
 
 def ones_like(x, dtype=None):
+    """Ones with the shape of ``x`` (and its dtype unless given)."""
     return full_like(x, 1, dtype)
 
 
@@ -169,6 +173,7 @@ def broadcast_like(value, like):
 
 
 def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape``, like ``numpy.broadcast_to``."""
     return alloc(x, *_shape_args(shape))
 
 
@@ -252,10 +257,12 @@ class Eye(Op):
 
 
 def eye(n, m=None, k=0, dtype=None):
+    """A 2-d ``(n, m)`` tensor with ones on the ``k``-th diagonal."""
     return Eye(as_dtype(dtype))(n, n if m is None else m, k)
 
 
 def identity_like(x, dtype=None):
+    """An identity matrix with the shape of the 2-d tensor ``x``."""
     from .shape import shape_tuple
 
     x = as_tensor_variable(x)

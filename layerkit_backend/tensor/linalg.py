@@ -159,6 +159,7 @@ def outer(x, y):
 
 
 def inner(x, y):
+    """Inner product over the last axis of both ``x`` and ``y``."""
     return tensordot(x, y, [[as_tensor_variable(x).ndim - 1], [as_tensor_variable(y).ndim - 1]])
 
 

@@ -64,6 +64,7 @@ def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Scalar: True when every element of ``a`` is close to ``b`` (as ``numpy.allclose``)."""
     from .reduce import all as _all
 
     return _all(isclose(a, b, rtol, atol, equal_nan))
@@ -75,14 +76,17 @@ def ceil_intdiv(a, b):
 
 
 def deg2rad(x):
+    """Degrees to radians."""
     return mul(x, 3.141592653589793 / 180.0)  # noqa: F821
 
 
 def rad2deg(x):
+    """Radians to degrees."""
     return mul(x, 180.0 / 3.141592653589793)  # noqa: F821
 
 
 def real(x):
+    """Real part; tensors are real-valued here, so ``x`` itself."""
     return x
 
 

@@ -156,23 +156,28 @@ def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):  # noqa: A001
 
 
 def prod(x, axis=None, dtype=None, keepdims=False):
+    """Product over ``axis`` (all axes when None)."""
     x = as_tensor_variable(x)
     return _reduce("prod", x, axis, keepdims, _sum_dtype(x.dtype, dtype))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
+    """Maximum over ``axis`` (all axes when None)."""
     return _reduce("max", x, axis, keepdims)
 
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
+    """Minimum over ``axis`` (all axes when None)."""
     return _reduce("min", x, axis, keepdims)
 
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
+    """True where every element along ``axis`` is nonzero."""
     return _reduce("all", x, axis, keepdims)
 
 
 def any(x, axis=None, keepdims=False):  # noqa: A001
+    """True where some element along ``axis`` is nonzero."""
     return _reduce("any", x, axis, keepdims)
 
 
@@ -222,6 +227,7 @@ def argmax(x, axis=None, keepdims=False):
 
 
 def argmin(x, axis=None, keepdims=False):
+    """Index of the minimum along ``axis`` (of the flattened tensor when None), as int64."""
     x = as_tensor_variable(x)
     return Argmax("min", _single_axis(x, axis, "argmin"), keepdims)(x)
 
@@ -273,6 +279,7 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
 
 
 def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Standard deviation over ``axis``: the square root of ``var``."""
     from . import math
 
     return math.sqrt(var(x, axis, ddof, keepdims, corrected))

@@ -232,16 +232,19 @@ def expand_dims(x, axis):
 
 
 def shape_padleft(x, n_ones=1):
+    """``x`` with ``n_ones`` broadcastable dimensions added on the left."""
     x = as_tensor_variable(x)
     return DimShuffle(x.ndim, ("x",) * n_ones + tuple(range(x.ndim)))(x)
 
 
 def shape_padright(x, n_ones=1):
+    """``x`` with ``n_ones`` broadcastable dimensions added on the right."""
     x = as_tensor_variable(x)
     return DimShuffle(x.ndim, tuple(range(x.ndim)) + ("x",) * n_ones)(x)
 
 
 def shape_padaxis(x, axis):
+    """``x`` with a broadcastable dimension inserted at ``axis`` (``expand_dims``)."""
     return expand_dims(x, axis)
 
 
@@ -297,5 +300,6 @@ def unbroadcast(x, *axes):
 
 
 def patternbroadcast(x, broadcastable):
+    """Theano compatibility: declare the dimensions flagged True in ``broadcastable`` to be of size 1."""
     axes = [i for i, b in enumerate(broadcastable) if b]
     return addbroadcast(x, *axes)

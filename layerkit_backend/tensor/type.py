@@ -42,6 +42,9 @@ class TensorType(Type):
             if broadcastable is None:
                 raise TypeError("TensorType needs shape= (or Theano's broadcastable=)")
             shape = tuple(1 if b else None for b in broadcastable)
+        elif len(shape) and all(isinstance(s, (bool, np.bool_)) for s in shape):
+            # Theano's TensorType(dtype, broadcastable) passed positionally: bools are a pattern, not sizes
+            shape = tuple(1 if b else None for b in shape)
         self.shape = tuple(None if s is None else int(s) for s in shape)
         if any(s is not None and s < 0 for s in self.shape):
             raise ValueError(f"TensorType: negative static size in {self.shape}")
