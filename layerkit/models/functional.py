@@ -107,10 +107,15 @@ class Model(TrainingMixin, Layer):
                 results = node.layer(args, *more, **kwargs)
                 for original, new in zip(node.output_tensors, flatten(results)):
                     computed[id(original)] = new
-        return _map(self._nested_outputs, lambda t: computed[id(t)])
+        outputs = _map(self._nested_outputs, lambda t: computed[id(t)])
+        self._last_output_masks = [getattr(t, "_keras_mask", None) for t in flatten(outputs)]
+        return outputs
 
     def compute_mask(self, inputs, mask=None):
-        return None
+        """The masks of the outputs of the call just made (the last layers' masks), so that a model used as a
+        layer, and the loss of a compiled model, see them."""
+        masks = getattr(self, "_last_output_masks", None) or [None]
+        return masks if len(masks) > 1 else masks[0]
 
     # ------------------------------------------------------------------------------------ layers
     @property

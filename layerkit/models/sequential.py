@@ -118,4 +118,5 @@ class Sequential(Model):
         x = inputs
         for layer in self.layers:
             x = layer(x, training=training)
+        self._last_output_masks = [getattr(x, "_keras_mask", None)]
         return x

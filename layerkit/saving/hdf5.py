@@ -92,6 +92,9 @@ def _atomic_h5(filepath, overwrite):
     """An open HDF5 file that becomes ``filepath`` only if the block completes."""
     h5py = _h5py()
     filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):   # writing HDF5 under that name would make a file nothing can load as .keras
+        raise ValueError(f"{filepath!r}: layerkit writes Keras's HDF5 format, not Keras 3's zipped '.keras' "
+                         f"format; use a filename ending in '.h5'")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath!r} already exists and overwrite=False; pass overwrite=True to "
                               f"replace it")

@@ -147,14 +147,17 @@ class TrainingMixin:
         if sws is not None:
             sws = [np.ones(len(ys[k]), lb.config.floatX) if w is None else np.asarray(w, lb.config.floatX)
                    for k, w in enumerate(sws)]
-            for name, w in zip(names, sws):
-                if w.ndim != 1:
-                    raise ValueError(f"sample_weight for output '{name}': expected shape (samples,), received "
-                                     f"{w.shape}")
+            for (spec, output), w in zip(loss_specs, sws):
+                temporal = output.ndim >= 3   # per-timestep losses: (samples, time) weights are allowed
+                if w.ndim != 1 and not (temporal and w.ndim == 2):
+                    expected = "(samples,) or (samples, time)" if temporal else "(samples,)"
+                    raise ValueError(f"sample_weight for output '{spec.name}': expected shape {expected}, "
+                                     f"received {w.shape}")
         data_module.check_sample_counts([("input", self.input_names, xs), ("target", names, ys),
                                          ("sample_weight", names, sws)])
         types = tuple((str(a.dtype), _target_shape(a.shape)) for a in ys)
-        return xs + ys + (sws or []), self._functions(types, sws is not None)
+        weight_ranks = tuple(w.ndim for w in sws) if sws is not None else False
+        return xs + ys + (sws or []), self._functions(types, weight_ranks)
 
     # ------------------------------------------------------------------------------------ public loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,

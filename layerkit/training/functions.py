@@ -42,14 +42,30 @@ class RunningMean:
         self.count.set_value(np.float64(0.0))
 
 
-def _weighted_sum(values, weights):
-    """(sum of values * weights, sum of the weights broadcast to the values) for a running mean."""
+def _weighted_sum(values, weights, mask=None):
+    """(sum of values * weights, sum of the weights broadcast to the values) for a running mean; masked time
+    steps (``mask`` (batch, time), the output's) weigh nothing."""
     values = T.cast(values, lb.config.floatX)
+    if mask is not None and values.ndim >= mask.ndim >= 1:
+        mask = T.cast(mask, lb.config.floatX)
+        weights = mask if weights is None else losses_module.apply_sample_weight(mask, weights)
     if weights is None:
         return T.sum(values), T.cast(T.prod(T.shape(values)), lb.config.floatX)
     weighted = losses_module.apply_sample_weight(values, weights)
     ones = losses_module.apply_sample_weight(T.ones_like(values), weights)
     return T.sum(weighted), T.sum(ones)
+
+
+def _masked_mean(values, sample_weight, mask):
+    """The mean of the (sample-weighted) per-sample losses ``values``; with an output ``mask`` (batch, time),
+    masked time steps count neither in the sum nor in the number of elements (Keras's rule), so padding never
+    changes the loss."""
+    weighted = T.cast(losses_module.apply_sample_weight(values, sample_weight), lb.config.floatX)
+    if mask is not None and weighted.ndim >= mask.ndim >= 1:
+        keep = losses_module.apply_sample_weight(T.ones_like(weighted), T.cast(mask, lb.config.floatX))
+        return T.sum(weighted * keep) / T.maximum(T.sum(keep), 1.0)
+    size = T.cast(T.prod(T.shape(weighted)), lb.config.floatX) if weighted.ndim else 1.0
+    return T.sum(weighted) / size
 
 
 def _weight_penalties(layer, seen=None):
@@ -97,9 +113,11 @@ class ModelFunctions:
         self.loss_specs = [s for s in specs if s.loss_fn is not None]
         self.targets = [T.tensor(dtype, shape=shape, name=f"{s.name}_target")
                         for s, (dtype, shape) in zip(self.loss_specs, target_types)]
+        # with_sample_weights: False, or the rank of each output's weights (1: per sample, 2: per time step)
         self.with_sample_weights = with_sample_weights
-        self.sample_weights = [T.tensor(lb.config.floatX, shape=(None,), name=f"{s.name}_sample_weights")
-                               for s in self.loss_specs] if with_sample_weights else []
+        ranks = with_sample_weights if isinstance(with_sample_weights, tuple) else (1,) * len(self.loss_specs)
+        self.sample_weights = [T.tensor(lb.config.floatX, shape=(None,) * rank, name=f"{s.name}_sample_weights")
+                               for s, rank in zip(self.loss_specs, ranks)] if with_sample_weights else []
         self._built, self._names, self._result_sources = {}, {}, {}
         self.stateful_metrics = [m.stateful for s in specs for m in s.metrics if m.stateful is not None]
 
@@ -184,9 +202,7 @@ class ModelFunctions:
         per_output = []
         for spec, target, sw in zip(self.loss_specs, self.targets, weights):
             values = spec.loss_fn(target, by_name[spec.name])
-            weighted = T.cast(losses_module.apply_sample_weight(values, sw), lb.config.floatX)
-            size = T.cast(T.prod(T.shape(weighted)), lb.config.floatX) if weighted.ndim else 1.0
-            output_loss = T.sum(weighted) / size
+            output_loss = _masked_mean(values, sw, getattr(by_name[spec.name], "_keras_mask", None))
             per_output.append(output_loss)
             total = total + spec.loss_weight * output_loss if spec.loss_weight != 1.0 else total + output_loss
         extra = _weight_penalties(self.model) + list(self.model._call_losses) + list(ctx.losses)
@@ -207,8 +223,10 @@ class ModelFunctions:
                     pairs = metric.stateful.update_state(target, by_name[spec.name], sample_weight=sw)
                     terms.append(LossTerm(metric.name, metric=metric.stateful, pairs=list(pairs)))
                 else:
-                    values = metric.fn(target, by_name[spec.name])
-                    terms.append(LossTerm(metric.name, sums=_weighted_sum(values, sw)))
+                    output = by_name[spec.name]
+                    values = metric.fn(target, output)
+                    terms.append(LossTerm(metric.name, sums=_weighted_sum(values, sw,
+                                                                          getattr(output, "_keras_mask", None))))
         return LossGraph(total, batch, ctx, terms)
 
     def _training_updates(self, total, ctx):
