@@ -145,9 +145,12 @@ def build_layerkit(batch):
 
 # -- PyTorch eager -----------------------------------------------------------------------------------------------
 def build_torch(batch):
+    import os
+
     import torch
     import torch.nn.functional as F
 
+    torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", torch.get_num_threads())))
     params = [torch.from_numpy(p).requires_grad_() for p in init_params()]
     k1, b1, k2, b2, w3, b3, w4, b4 = params
     xs_np, ys_np = make_pool(batch)

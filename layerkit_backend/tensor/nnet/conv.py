@@ -297,10 +297,13 @@ class Conv2dGradWeights(_ConvBase):
             if (oh, ow) != dy.shape[2:]:
                 raise ValueError(f"conv2d gradient: output gradients of shape {dy.shape} do not fit images of shape "
                                  f"{x.shape} with a {kh}x{kw} kernel")
-            dw = _gemm(xp, cols.transpose(0, 2, 1), _grouped_nhwc(xp, dy, g))  # (g, K, O/g)
+            dyg = _grouped_nhwc(xp, dy, g)
             if channels_last:
-                dw = dw.reshape(g, kh, kw, c // g, o // g).transpose(0, 4, 3, 1, 2)
+                # dy^T @ cols, (g, O/g, K): with C-ordered columns OpenBLAS runs this ~20% faster than cols^T @ dy
+                dw = _gemm(xp, dyg.transpose(0, 2, 1), cols).reshape(g, o // g, kh, kw, c // g)
+                dw = dw.transpose(0, 1, 4, 2, 3)
             else:
+                dw = _gemm(xp, cols.transpose(0, 2, 1), dyg)  # (g, K, O/g)
                 dw = dw.reshape(g, c // g, kh, kw, o // g).transpose(0, 4, 1, 2, 3)
             dw = dw.reshape(o, c // g, kh, kw)
             return dw[:, :, ::-1, ::-1] if self.filter_flip else dw

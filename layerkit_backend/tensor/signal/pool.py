@@ -102,6 +102,18 @@ class _PoolBase(Op):
         return padded
 
 
+def _in_layout_of(xp, a, like):
+    """``a`` in the memory order of ``like`` (same shape), copied only when the orders differ: a ufunc over two
+    arrays of different orders walks one against its grain (a channels-last conv output against a channels-first
+    gradient runs ~5x slower than a copy plus an aligned pass)."""
+    if a.shape != like.shape or 0 in like.strides or \
+            [s // a.itemsize for s in a.strides] == [s // like.itemsize for s in like.strides]:
+        return a
+    out = xp.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 def _lowest(xp, dtype):
     return -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min
 
@@ -163,14 +175,21 @@ class PoolGrad(_PoolBase):
         def pool_grad(x, out, gz):
             hw, out_hw, full = self._layout(xp, x)
             (h, w), (ph, pw) = hw, self.pad
-            gpad = xp.zeros_like(x, dtype=gz.dtype) if full == hw else xp.zeros(x.shape[:-2] + full, dtype=gz.dtype)
+            disjoint = self.stride[0] >= self.ws[0] and self.stride[1] >= self.ws[1]
+            tiled = mode == "max" and self._fast(x.shape) and (out_hw[0] * self.ws[0], out_hw[1] * self.ws[1]) == hw
+            if tiled and 0 not in out_hw:  # the windows cover every element once: each is written below
+                gpad = xp.empty_like(x, dtype=gz.dtype)
+            elif full == hw:
+                gpad = xp.zeros_like(x, dtype=gz.dtype)
+            else:
+                gpad = xp.zeros(x.shape[:-2] + full, dtype=gz.dtype)
             if 0 in out_hw:
                 return gpad[..., ph:ph + h, pw:pw + w].copy()
             if mode == "max":
                 x_taps = self._taps(self._padded(xp, x, hw, full, _lowest(xp, x.dtype)), out_hw)
+                gz = _in_layout_of(xp, gz, out)
             elif mode != "sum":
                 gz = gz / self._counts(xp, hw, full, out_hw, gz.dtype)
-            disjoint = self.stride[0] >= self.ws[0] and self.stride[1] >= self.ws[1]
             for k, g_tap in enumerate(self._taps(gpad, out_hw)):
                 # every element equal to its window's max gets the window's gradient (Theano's rule for ties)
                 if mode != "max":
