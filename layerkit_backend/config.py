@@ -20,11 +20,13 @@ _DEFAULTS = {
     "cast_policy": "custom",
     "print_global_stats": "False",
     "blas_threads": "auto",     # 'auto' leaves NumPy's BLAS alone; an int sets its thread count at import
+    "allocator": "tuned",       # 'tuned': large temporaries reuse heap memory (backends/allocator.py); 'system'
 }
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"),
     "on_unused_input": ("raise", "warn", "ignore"),
+    "allocator": ("tuned", "system"),
 }
 
 

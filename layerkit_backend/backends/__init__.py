@@ -48,6 +48,10 @@ def _make_numpy_xp():
 
 
 numpy_xp = _make_numpy_xp()
+if config.allocator == "tuned":
+    from .allocator import tune_allocator
+
+    tune_allocator()
 if config.blas_threads != "auto":
     from .blas import set_blas_threads
 
