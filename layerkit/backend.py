@@ -21,8 +21,8 @@ import layerkit_backend as lb
 import layerkit_backend.tensor as T
 from layerkit_backend.tensor import nnet
 from layerkit_backend.tensor.shared_randomstreams import RandomStreams
-from layerkit_backend.tensor.signal.pool import pool_2d
 
+from .backend_conv import bias_add, conv1d, conv2d, pool2d  # noqa: F401  (channels-last conv/pool glue)
 from .backend_rnn import rnn  # noqa: F401  (K.rnn lives in its own module: the loop and scan paths)
 
 __all__ = ["epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "backend", "variable",
@@ -625,14 +625,26 @@ def dropout(x, level, noise_shape=None, seed=None):
         raise ValueError(f"dropout: expected a level in [0, 1), received {level}")
     if level == 0:
         return x
-    streams = RandomStreams(seed) if seed is not None else _rng()
+    return inverted_dropout(x, level, RandomStreams(seed) if seed is not None else _rng(), noise_shape)
+
+
+def inverted_dropout(x, level, streams, noise_shape=None, owner="dropout"):
+    """``x`` with entries zeroed with probability ``level`` (drawn from ``streams``) and the rest scaled by
+    ``1 / (1 - level)``; shared by ``dropout`` and the layers, which keep their own streams."""
+    if level == 0:
+        return x
+    shape = T.shape_tuple(x)
     if noise_shape is None:
-        size = T.shape_tuple(x)
+        size, pattern = shape, None
     else:
-        size = tuple(T.shape_tuple(x)[i] if s is None else s for i, s in enumerate(noise_shape))
+        if len(noise_shape) != x.ndim:
+            raise ValueError(f"{owner}: noise_shape {tuple(noise_shape)} has {len(noise_shape)} entries, the input "
+                             f"has rank {x.ndim} (shape {x.type.shape})")
+        size = tuple(shape[i] if s is None else s for i, s in enumerate(noise_shape))
+        pattern = [s == 1 for s in noise_shape]
     keep = streams.binomial(size, p=1.0 - level, dtype=x.dtype)
-    if noise_shape is not None:
-        keep = T.patternbroadcast(keep, [s == 1 for s in noise_shape])
+    if pattern is not None:
+        keep = T.patternbroadcast(keep, pattern)
     return x * keep / (1.0 - level)
 
 
@@ -650,133 +662,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def binary_crossentropy(target, output, from_logits=False):
     """Keras's ``K.binary_crossentropy``: elementwise (no mean over the last axis)."""
-    target, output = T.as_tensor_variable(target), T.as_tensor_variable(output)
-    target = T.cast(target, output.dtype)
-    from .losses import _sigmoid_logits
-    logits = output if from_logits else _sigmoid_logits(output)
-    if logits is not None:
-        return nnet.sigmoid_binary_crossentropy(logits, target)
-    eps = T.constant(epsilon(), dtype=output.dtype)
-    p = T.clip(output, eps, 1.0 - eps)
-    return -(target * T.log(p) + (1.0 - target) * T.log(1.0 - p))
-
-
-# ------------------------------------------------------------------------------------------- conv and pool
-def _same_pads(size, k, stride, dilation):
-    """TensorFlow's 'same' padding (before, after): the extra pixel, if any, goes after."""
-    if size is None:
-        raise ValueError("padding='same' with strides or even kernels needs static spatial sizes")
-    out = -(-size // stride)
-    total = builtins.max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
-def _pad(x, pads, value=0.0):
-    """Pad the trailing len(pads) axes of ``x`` by (before, after) pairs with ``value``."""
-    first = x.ndim - len(pads)
-    # static sizes where known, so the padded tensor keeps its static shape
-    sizes = [s if s is not None else d for s, d in zip(x.type.shape, T.shape_tuple(x))]
-    shape = list(sizes)
-    for i, (before, after) in enumerate(pads):
-        shape[first + i] = shape[first + i] + before + after
-    out = T.alloc(T.cast(value, x.dtype), *shape)
-    index = [slice(None)] * first + [slice(b, b + n) for (b, _), n in zip(pads, sizes[first:])]
-    return T.set_subtensor(out[tuple(index)], x)
-
-
-def _conv_border(padding, sizes, kernel, strides, dilation):
-    """(border_mode for the backend, explicit pads or None)."""
-    if padding == "valid":
-        return "valid", None
-    if padding != "same":
-        raise ValueError(f"conv: expected padding 'valid', 'same' or 'causal', received {padding!r}")
-    if builtins.all(s == 1 for s in strides) and builtins.all((k - 1) * d % 2 == 0 for k, d in zip(kernel, dilation)):
-        return tuple((k - 1) * d // 2 for k, d in zip(kernel, dilation)), None  # symmetric
-    return "valid", [_same_pads(n, k, s, d) for n, k, s, d in zip(sizes, kernel, strides, dilation)]
-
-
-def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
-    """2-d cross-correlation of channels-last images (batch, rows, cols, in) with a (kh, kw, in, out) kernel.
-
-    Example:
-        >>> conv2d(placeholder(shape=(2, 8, 8, 3)), placeholder(shape=(3, 3, 3, 4)), padding='same').type.shape
-        (2, 8, 8, 4)
-    """
-    _check_format(data_format)
-    x, kernel = T.as_tensor_variable(x), T.as_tensor_variable(kernel)
-    ksize = int_shape(kernel)[:2]
-    if None in ksize:
-        raise ValueError(f"conv2d: expected a kernel of static shape, received {kernel.type}")
-    strides, dilation_rate = tuple(strides), tuple(dilation_rate)
-    border, pads = _conv_border(padding, int_shape(x)[1:3], ksize, strides, dilation_rate)
-    nchw = x.dimshuffle(0, 3, 1, 2)
-    if pads is not None:
-        nchw = _pad(nchw, pads)
-    out = nnet.conv2d(nchw, kernel.dimshuffle(3, 2, 0, 1), border_mode=border, subsample=strides,
-                      filter_flip=False, filter_dilation=dilation_rate)
-    return out.dimshuffle(0, 2, 3, 1)
-
-
-def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """1-d cross-correlation of (batch, steps, in) with a (width, in, out) kernel; padding may be 'causal'.
-
-    Example:
-        >>> conv1d(placeholder(shape=(2, 10, 3)), placeholder(shape=(3, 3, 4)), padding='causal').type.shape
-        (2, 10, 4)
-    """
-    _check_format(data_format)
-    x, kernel = T.as_tensor_variable(x), T.as_tensor_variable(kernel)
-    strides, dilation_rate = int(np.ravel([strides])[0]), int(np.ravel([dilation_rate])[0])
-    if padding == "causal":
-        width = int_shape(kernel)[0]
-        x = _pad(x.dimshuffle(0, 2, 1), [((width - 1) * dilation_rate, 0)]).dimshuffle(0, 2, 1)
-        padding = "valid"
-    out = conv2d(T.shape_padaxis(x, 1), T.shape_padaxis(kernel, 0), strides=(1, strides), padding=padding,
-                 dilation_rate=(1, dilation_rate))
-    return T.squeeze(out, axis=1)
-
-
-def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
-    """Max or average pooling of channels-last images; 'same' pads as TensorFlow does (pads never win a max and
-    never count in an average).
-
-    Example:
-        >>> pool2d(placeholder(shape=(2, 5, 5, 3)), (2, 2), strides=(2, 2), padding='same').type.shape
-        (2, 3, 3, 3)
-    """
-    _check_format(data_format)
-    if pool_mode not in ("max", "avg"):
-        raise ValueError(f"pool2d: expected pool_mode 'max' or 'avg', received {pool_mode!r}")
-    x = T.as_tensor_variable(x)
-    pool_size, strides = tuple(pool_size), tuple(strides or pool_size)
-    nchw = x.dimshuffle(0, 3, 1, 2)
-    if padding == "valid":
-        out = pool_2d(nchw, ws=pool_size, stride=strides, ignore_border=True,
-                      mode="max" if pool_mode == "max" else "average_exc_pad")
-        return out.dimshuffle(0, 2, 3, 1)
-    if padding != "same":
-        raise ValueError(f"pool2d: expected padding 'valid' or 'same', received {padding!r}")
-    pads = [_same_pads(n, k, s, 1) for n, k, s in zip(int_shape(x)[1:3], pool_size, strides)]
-    if pool_mode == "max":
-        lowest = np.finfo(x.dtype).min
-        out = pool_2d(_pad(nchw, pads, lowest), ws=pool_size, stride=strides, ignore_border=True, mode="max")
-    else:
-        total = pool_2d(_pad(nchw, pads), ws=pool_size, stride=strides, ignore_border=True, mode="sum")
-        count = pool_2d(_pad(T.ones_like(nchw[:1, :1]), pads), ws=pool_size, stride=strides, ignore_border=True,
-                        mode="sum")
-        out = total / count
-    return out.dimshuffle(0, 2, 3, 1)
-
-
-def _check_format(data_format):
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"expected data_format 'channels_last' (the only layout here), received {data_format!r}")
-
-
-def bias_add(x, bias, data_format=None):
-    """``x + bias`` with the bias on the last (channels) axis."""
-    _check_format(data_format)
-    return x + bias
+    from .losses import elementwise_binary_crossentropy
+    return elementwise_binary_crossentropy(target, output, from_logits=from_logits)
 
 
 # ------------------------------------------------------------------------------------------- updates

@@ -9,7 +9,7 @@ Example:
 """
 import layerkit_backend.tensor as T
 
-from layerkit.initializers import deserialize_object
+from layerkit.initializers import deserialize_object, get_object
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "serialize", "deserialize", "get"]
 
@@ -115,11 +115,4 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """``deserialize`` that lets None and plain callables through. Example: ``get('non_neg')``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict, type, Constraint)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Cannot interpret {identifier!r} as a constraint: expected a name, a config dict, "
-                    f"a Constraint or a callable")
+    return get_object(identifier, deserialize, "constraint", Constraint)

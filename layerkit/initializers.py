@@ -338,6 +338,19 @@ def deserialize_object(identifier, module_classes, custom_objects, kind, base_cl
                     f"an instance of {base_class.__name__}")
 
 
+def get_object(identifier, deserialize, kind, base_class):
+    """Keras's ``get``: None and plain callables pass through; names, dicts, classes and instances of
+    ``base_class`` go to ``deserialize``."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict, type, base_class)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Cannot interpret {identifier!r} as a {kind}: expected a name, a config dict, "
+                    f"a {base_class.__name__} or a callable")
+
+
 def serialize(initializer):
     """``{"class_name": ..., "config": ...}`` of an initializer.
 
@@ -366,8 +379,4 @@ def get(identifier):
         >>> get(None) is None, type(get('zeros')).__name__
         (True, 'Zeros')
     """
-    if identifier is None:
-        return None
-    if callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    return deserialize(identifier)
+    return get_object(identifier, deserialize, "initializer", Initializer)

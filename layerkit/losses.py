@@ -308,12 +308,18 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return T.mean(elementwise_binary_crossentropy(y_true, y_pred, from_logits), axis=axis)
+
+
+def elementwise_binary_crossentropy(y_true, y_pred, from_logits=False):
+    """Binary cross-entropy of each entry (``K.binary_crossentropy``; ``binary_crossentropy`` averages it)."""
+    y_true, y_pred = _pair(y_true, y_pred)
     logits = y_pred if from_logits else _sigmoid_logits(y_pred)
     if logits is not None:
-        return T.mean(nnet.sigmoid_binary_crossentropy(logits, y_true), axis=axis)
+        return nnet.sigmoid_binary_crossentropy(logits, y_true)
     eps = _eps(y_pred.dtype)
     p = T.clip(y_pred, eps, 1.0 - eps)
-    return T.mean(-(y_true * T.log(p) + (1.0 - y_true) * T.log(1.0 - p)), axis=axis)
+    return -(y_true * T.log(p) + (1.0 - y_true) * T.log(1.0 - p))
 
 
 def kl_divergence(y_true, y_pred):
@@ -440,10 +446,6 @@ class LossFunctionWrapper(Loss):
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 def _wrapper_class(class_name, function, keras_name, **defaults):
     """A LossFunctionWrapper subclass whose constructor takes ``defaults``' keywords (and reduction, name)."""
@@ -455,13 +457,9 @@ def _wrapper_class(class_name, function, keras_name, **defaults):
                             f"{['reduction', 'name', *defaults]}")
         LossFunctionWrapper.__init__(self, function, reduction=reduction, name=name, **{**defaults, **kwargs})
 
-    def from_config(cls, config):
-        return cls(**config)
-
     doc = (f"Keras's ``{class_name}``: ``{function.__name__}`` reduced over the batch.\n\n"
            f"    Keyword arguments: reduction, name{''.join(', ' + k for k in defaults)}.")
-    return type(class_name, (LossFunctionWrapper,), {"__init__": __init__, "from_config": classmethod(from_config),
-                                                    "__doc__": doc, "__module__": __name__})
+    return type(class_name, (LossFunctionWrapper,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
 
 
 MeanSquaredError = _wrapper_class("MeanSquaredError", mean_squared_error, "mean_squared_error")
@@ -528,21 +526,28 @@ def deserialize(identifier, custom_objects=None):
         >>> deserialize('mse') is mean_squared_error, type(deserialize('MeanSquaredError')).__name__
         (True, 'MeanSquaredError')
     """
+    return deserialize_function_or_class(identifier, custom_objects, _FUNCTIONS, _CLASSES, "losses", "loss")
+
+
+def deserialize_function_or_class(identifier, custom_objects, functions, classes, where, kind, names=()):
+    """A function or a class instance from a name (a class is instantiated with no arguments), a
+    ``{"class_name", "config"}`` dict or a callable: losses' and metrics' ``deserialize``."""
     if isinstance(identifier, dict):
-        name, config = identifier.get("class_name"), dict(identifier.get("config") or {})
-        cls = get_registered_object(name, custom_objects, _CLASSES)
+        name = identifier.get("class_name")
+        cls = get_registered_object(name, custom_objects, classes)
         if cls is None:
-            raise ValueError(f"losses: unknown loss class '{name}'; expected one of {sorted(_CLASSES)}")
-        return cls.from_config(config)
+            raise ValueError(f"{where}: unknown {kind} class '{name}'; expected one of {sorted(classes)}")
+        return cls.from_config(dict(identifier.get("config") or {}))
     if isinstance(identifier, str):
-        found = get_registered_object(identifier, custom_objects, {**_FUNCTIONS, **_CLASSES})
+        found = get_registered_object(identifier, custom_objects, {**functions, **classes})
         if found is None:
-            raise ValueError(f"losses: unknown loss '{identifier}'; expected one of "
-                             f"{sorted(_FUNCTIONS) + sorted(_CLASSES)} or a name in custom_objects")
+            raise ValueError(f"{where}: unknown {kind} '{identifier}'; expected one of "
+                             f"{list(names) + sorted(functions) + sorted(classes)} or a name in custom_objects")
         return found() if isinstance(found, type) else found
     if callable(identifier):
         return identifier
-    raise TypeError(f"losses: expected a name, a config dict, a Loss or a function, received {identifier!r}")
+    raise TypeError(f"{where}: expected a name, a config dict, a {kind.capitalize()} or a function, received "
+                    f"{identifier!r}")
 
 
 def get(identifier):

@@ -23,7 +23,6 @@ import layerkit_backend.tensor as T
 
 from . import backend as K
 from . import losses as _losses
-from .layers.base import get_registered_object
 from .metrics_confusion import AUC, Metric, Precision, Recall
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
@@ -249,12 +248,8 @@ def _wrapper(class_name, fn, keras_name, **defaults):
             raise TypeError(f"{class_name}: unexpected arguments {sorted(unknown)}")
         MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **{**defaults, **kwargs})
 
-    def from_config(cls, config):
-        return cls(**config)
-
     doc = f"Keras's ``{class_name}``: the running mean of ``{fn.__name__}``."
-    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__, "from_config": classmethod(from_config),
-                                                  "__doc__": doc, "__module__": __name__})
+    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
 
 
 Accuracy = _wrapper("Accuracy", accuracy, "accuracy")
@@ -300,23 +295,10 @@ def deserialize(identifier, custom_objects=None):
         >>> deserialize('acc').name, deserialize('mse') is mean_squared_error
         ('acc', True)
     """
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        cls = get_registered_object(name, custom_objects, _CLASSES)
-        if cls is None:
-            raise ValueError(f"metrics: unknown metric class '{name}'; expected one of {sorted(_CLASSES)}")
-        return cls.from_config(dict(identifier.get("config") or {}))
-    if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
-            return AccuracyMarker(identifier)
-        found = get_registered_object(identifier, custom_objects, {**_FUNCTIONS, **_CLASSES})
-        if found is None:
-            raise ValueError(f"metrics: unknown metric '{identifier}'; expected 'accuracy' or one of "
-                             f"{sorted(_FUNCTIONS) + sorted(_CLASSES)}")
-        return found() if isinstance(found, type) else found
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"metrics: expected a name, a config dict, a Metric or a function, received {identifier!r}")
+    if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
+        return AccuracyMarker(identifier)
+    return _losses.deserialize_function_or_class(identifier, custom_objects, _FUNCTIONS, _CLASSES, "metrics",
+                                                 "metric", names=("accuracy",))
 
 
 def get(identifier):

@@ -9,7 +9,7 @@ Example:
 """
 import layerkit_backend.tensor as T
 
-from layerkit.initializers import deserialize_object
+from layerkit.initializers import deserialize_object, get_object
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "serialize", "deserialize", "get"]
 
@@ -115,11 +115,4 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """``deserialize`` that lets None and plain callables through. Example: ``get('l2').l2 == 0.01``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict, type, Regularizer)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Cannot interpret {identifier!r} as a regularizer: expected a name, a config dict, "
-                    f"a Regularizer or a callable")
+    return get_object(identifier, deserialize, "regularizer", Regularizer)

@@ -11,9 +11,10 @@ import math
 import layerkit_backend.tensor as T
 from layerkit_backend.tensor.shared_randomstreams import RandomStreams
 
-from .. import constraints, initializers, regularizers
+from ..backend import inverted_dropout
 from .base import Layer
-from .core import drop_keras3_keys, layer_config, seed_or_fresh, ser
+from .core import (add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config, seed_or_fresh,
+                   set_kernel_bias_options)
 
 __all__ = ["Attention", "MultiHeadAttention"]
 
@@ -27,10 +28,7 @@ def _masked_softmax(scores, mask):
 
 
 def _dropout(streams, weights, rate, training):
-    if training is not True or rate == 0:
-        return weights
-    keep = streams.binomial(T.shape_tuple(weights), p=1.0 - rate, dtype=weights.dtype)
-    return weights * keep / (1.0 - rate)
+    return inverted_dropout(weights, rate, streams) if training is True else weights
 
 
 class Attention(Layer):
@@ -147,12 +145,8 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"{owner}: only attention over the sequence axis (attention_axes=None or (1,)) is "
                              f"supported, received {attention_axes}")
         self.attention_axes = None if axes is None else list(axes)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                kernel_constraint, bias_constraint)
         self._streams = RandomStreams(seed_or_fresh(seed))
         self._owner = owner
         self._weights_built = False
@@ -161,13 +155,6 @@ class MultiHeadAttention(Layer):
         if signature[0] is not None and signature[1] is not None:
             self.build_from_shapes(*[None if shape is None else tuple(shape) for shape in signature])
             self.built = True
-
-    def _dense(self, name, kernel_shape, bias_shape):
-        kernel = self.add_weight(f"{name}/kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer,
-                                 self.kernel_constraint)
-        bias = self.add_weight(f"{name}/bias", bias_shape, self.bias_initializer, self.bias_regularizer,
-                               self.bias_constraint) if self.use_bias else None
-        return kernel, bias
 
     def build_from_shapes(self, query_shape, value_shape, key_shape=None):
         """Creates the weights (Keras's ``_build_from_signature``)."""
@@ -180,12 +167,14 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"{self._owner}: expected {what} of shape (batch, steps, known dim), received "
                                  f"{tuple(shape)}")
         heads = self.num_heads
-        self.query_dense = self._dense("query", (query_shape[-1], heads, self.key_dim), (heads, self.key_dim))
-        self.key_dense = self._dense("key", (key_shape[-1], heads, self.key_dim), (heads, self.key_dim))
-        self.value_dense = self._dense("value", (value_shape[-1], heads, self.value_dim), (heads, self.value_dim))
+        self.query_dense = add_kernel_bias(self, (query_shape[-1], heads, self.key_dim), (heads, self.key_dim),
+                                           "query/")
+        self.key_dense = add_kernel_bias(self, (key_shape[-1], heads, self.key_dim), (heads, self.key_dim), "key/")
+        self.value_dense = add_kernel_bias(self, (value_shape[-1], heads, self.value_dim), (heads, self.value_dim),
+                                           "value/")
         out_dim = query_shape[-1] if self.output_shape_arg is None else int(
             self.output_shape_arg[0] if isinstance(self.output_shape_arg, (list, tuple)) else self.output_shape_arg)
-        self.output_dense = self._dense("attention_output", (heads, self.value_dim, out_dim), (out_dim,))
+        self.output_dense = add_kernel_bias(self, (heads, self.value_dim, out_dim), (out_dim,), "attention_output/")
         self._weights_built = True
 
     def build(self, input_shape):
@@ -252,12 +241,5 @@ class MultiHeadAttention(Layer):
         return layer_config(
             self, num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim, dropout=self.dropout,
             use_bias=self.use_bias, output_shape=self.output_shape_arg, attention_axes=self.attention_axes,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=ser(regularizers, self.kernel_regularizer),
-            bias_regularizer=ser(regularizers, self.bias_regularizer),
-            activity_regularizer=ser(regularizers, self.activity_regularizer),
-            kernel_constraint=ser(constraints, self.kernel_constraint),
-            bias_constraint=ser(constraints, self.bias_constraint),
-            query_shape=self._signature and self._signature[0], value_shape=self._signature and self._signature[1],
+            **kernel_bias_config(self), query_shape=self._signature and self._signature[0], value_shape=self._signature and self._signature[1],
             key_shape=self._signature and self._signature[2])

@@ -105,6 +105,16 @@ def _unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
+def unique_names(names):
+    """``names`` with repeats suffixed as Keras does: ``['a', 'a', 'b']`` -> ``['a', 'a_1', 'b']``."""
+    seen, result = {}, []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        result.append(name if count == 0 else f"{name}_{count}")
+    return result
+
+
 def clear_name_counts():
     """Restart automatic names at ``dense``, ``dense_1``... (``layerkit.backend.clear_session`` calls it)."""
     _NAME_COUNTS.clear()

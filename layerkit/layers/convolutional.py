@@ -11,69 +11,15 @@ Example:
     (None, 8, 8, 4)
 """
 import layerkit_backend.tensor as T
-from layerkit_backend.tensor.nnet import conv2d, conv2d_transpose
+from layerkit_backend.tensor.nnet import conv2d_transpose
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
+from ..backend_conv import as_tuple, check_data_format, conv_nchw, from_nchw, pad_trailing, to_nchw
 from .base import InputSpec, Layer
-from .core import drop_keras3_keys, layer_config, ser
+from .core import add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config, set_kernel_bias_options
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
            "ZeroPadding2D", "Cropping1D", "Cropping2D"]
-
-
-def as_tuple(value, n, what, owner):
-    """``value`` as an n-tuple of ints (an int is repeated)."""
-    values = tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else (int(value),) * n
-    if len(values) != n:
-        raise ValueError(f"{owner}: expected {what} of {n} integers, received {value!r}")
-    return values
-
-
-def same_pads(size, k, stride, dilation, owner):
-    """TensorFlow's 'same' padding (before, after) for one axis: the odd pixel goes after."""
-    effective = (k - 1) * dilation + 1
-    if stride == 1:
-        total = effective - 1
-    elif size is None:
-        raise ValueError(f"{owner}: padding='same' with strides > 1 needs static spatial sizes, received None")
-    else:
-        total = max((-(-size // stride) - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
-
-
-def pad_trailing(x, pads, value=0.0):
-    """``x`` padded on its trailing len(pads) axes by (before, after) pairs filled with ``value``."""
-    if not any(b or a for b, a in pads):
-        return x
-    first = x.ndim - len(pads)
-    sizes = [s if s is not None else d for s, d in zip(x.type.shape, T.shape_tuple(x))]
-    shape = list(sizes)
-    for i, (before, after) in enumerate(pads):
-        shape[first + i] = shape[first + i] + before + after
-    out = T.alloc(T.cast(value, x.dtype), *shape)
-    index = [slice(None)] * first + [slice(b, b + n) for (b, _), n in zip(pads, sizes[first:])]
-    return T.set_subtensor(out[tuple(index)], x)
-
-
-def check_data_format(data_format, owner):
-    data_format = data_format or "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{owner}: expected data_format 'channels_last' or 'channels_first', received "
-                         f"{data_format!r}")
-    return data_format
-
-
-def to_nchw(x, data_format, rank):
-    """Channels-first 4-d view: rank 1 inputs get a height-1 row axis."""
-    if rank == 1:
-        return x.dimshuffle(0, 2, "x", 1) if data_format == "channels_last" else x.dimshuffle(0, 1, "x", 2)
-    return x.dimshuffle(0, 3, 1, 2) if data_format == "channels_last" else x
-
-
-def from_nchw(y, data_format, rank):
-    if rank == 1:
-        return y.dimshuffle(0, 3, 1) if data_format == "channels_last" else y.dimshuffle(0, 1, 3)
-    return y.dimshuffle(0, 2, 3, 1) if data_format == "channels_last" else y
 
 
 class _Conv(Layer):
@@ -102,12 +48,8 @@ class _Conv(Layer):
             raise ValueError(f"{owner}: filters ({filters}) must be positive and divisible by groups ({groups})")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
         self._owner = owner
 
@@ -125,10 +67,7 @@ class _Conv(Layer):
         if channels % self.groups:
             raise ValueError(f"{self._owner}: input channels ({channels}) must be divisible by groups "
                              f"({self.groups}); input shape {tuple(input_shape)}")
-        self.kernel = self.add_weight("kernel", self._kernel_shape(channels), self.kernel_initializer,
-                                      self.kernel_regularizer, self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer,
-                                    self.bias_constraint) if self.use_bias else None
+        self.kernel, self.bias = add_kernel_bias(self, self._kernel_shape(channels), (self.filters,))
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): channels})
         self.built = True
 
@@ -140,18 +79,9 @@ class _Conv(Layer):
         return x.type.shape[1:-1] if self.data_format == "channels_last" else x.type.shape[2:]
 
     def call(self, inputs):
-        x = to_nchw(inputs, self.data_format, self.rank)
-        kernel = (1,) * (2 - self.rank) + self.kernel_size
-        strides = (1,) * (2 - self.rank) + self.strides
-        dilation = (1,) * (2 - self.rank) + self.dilation_rate
-        spatial = (1,) * (2 - self.rank) + tuple(self._spatial(inputs))
-        if self.padding == "causal":
-            x = pad_trailing(x, [((kernel[1] - 1) * dilation[1], 0)])
-        elif self.padding == "same":
-            x = pad_trailing(x, [same_pads(n, k, s, d, self._owner)
-                                 for n, k, s, d in zip(spatial, kernel, strides, dilation)])
-        y = conv2d(x, self._oihw(), border_mode="valid", subsample=strides, filter_flip=False,
-                   filter_dilation=dilation, num_groups=self.groups)
+        ones = (1,) * (2 - self.rank)
+        y = conv_nchw(to_nchw(inputs, self.data_format, self.rank), self._oihw(), ones + self.kernel_size,
+                      ones + self.strides, self.padding, ones + self.dilation_rate, self._owner, self.groups)
         if self.use_bias:
             y = y + self.bias.dimshuffle("x", 0, "x", "x")
         return self.activation(from_nchw(y, self.data_format, self.rank))
@@ -161,13 +91,7 @@ class _Conv(Layer):
             self, filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
             padding=self.padding, data_format=self.data_format, dilation_rate=list(self.dilation_rate),
             groups=self.groups, activation=activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=ser(regularizers, self.kernel_regularizer),
-            bias_regularizer=ser(regularizers, self.bias_regularizer),
-            activity_regularizer=ser(regularizers, self.activity_regularizer),
-            kernel_constraint=ser(constraints, self.kernel_constraint),
-            bias_constraint=ser(constraints, self.bias_constraint))
+            **kernel_bias_config(self))
 
 
 class Conv1D(_Conv):

@@ -16,6 +16,7 @@ import layerkit_backend.tensor as T
 from layerkit_backend.tensor.shared_randomstreams import RandomStreams
 
 from .. import activations, constraints, initializers, regularizers
+from ..backend import inverted_dropout
 from .base import InputSpec, Layer, get_registered_object
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Lambda", "Masking",
@@ -45,6 +46,37 @@ def drop_keras3_keys(kwargs, owner):
 def ser(module, value):
     """``module.serialize(value)`` that keeps None as None (Keras writes null for absent regularizers)."""
     return None if value is None else module.serialize(value)
+
+
+def set_kernel_bias_options(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                            kernel_constraint, bias_constraint):
+    """Sets a kernel-and-bias layer's six Keras options (``kernel_initializer``... ``bias_constraint``)."""
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
+
+
+def add_kernel_bias(layer, kernel_shape, bias_shape, prefix=""):
+    """(kernel, bias) weights made with the layer's options; the bias is None unless ``layer.use_bias``."""
+    kernel = layer.add_weight(f"{prefix}kernel", kernel_shape, layer.kernel_initializer, layer.kernel_regularizer,
+                              layer.kernel_constraint)
+    bias = layer.add_weight(f"{prefix}bias", bias_shape, layer.bias_initializer, layer.bias_regularizer,
+                            layer.bias_constraint) if layer.use_bias else None
+    return kernel, bias
+
+
+def kernel_bias_config(layer):
+    """The config keys of ``set_kernel_bias_options`` and the activity regularizer, in Keras's order."""
+    return dict(kernel_initializer=initializers.serialize(layer.kernel_initializer),
+                bias_initializer=initializers.serialize(layer.bias_initializer),
+                kernel_regularizer=ser(regularizers, layer.kernel_regularizer),
+                bias_regularizer=ser(regularizers, layer.bias_regularizer),
+                activity_regularizer=ser(regularizers, layer.activity_regularizer),
+                kernel_constraint=ser(constraints, layer.kernel_constraint),
+                bias_constraint=ser(constraints, layer.bias_constraint))
 
 
 def seed_or_fresh(seed):
@@ -122,12 +154,8 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -136,10 +164,7 @@ class Dense(Layer):
         if last is None:
             raise ValueError(f"Dense '{self.name}': the last dimension of the input must be known, received shape "
                              f"{tuple(input_shape)}")
-        self.kernel = self.add_weight("kernel", (last, self.units), self.kernel_initializer,
-                                      self.kernel_regularizer, self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer,
-                                    self.bias_constraint) if self.use_bias else None
+        self.kernel, self.bias = add_kernel_bias(self, (last, self.units), (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         self.built = True
 
@@ -154,15 +179,8 @@ class Dense(Layer):
         return self.activation(out)
 
     def get_config(self):
-        return layer_config(
-            self, units=self.units, activation=activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=ser(regularizers, self.kernel_regularizer),
-            bias_regularizer=ser(regularizers, self.bias_regularizer),
-            activity_regularizer=ser(regularizers, self.activity_regularizer),
-            kernel_constraint=ser(constraints, self.kernel_constraint),
-            bias_constraint=ser(constraints, self.bias_constraint))
+        return layer_config(self, units=self.units, activation=activations.serialize(self.activation),
+                            use_bias=self.use_bias, **kernel_bias_config(self))
 
 
 class Activation(Layer):
@@ -208,21 +226,9 @@ class Dropout(Layer):
         self.supports_masking = True
 
     def call(self, inputs, training=None):
-        if training is not True or self.rate == 0:
+        if training is not True:
             return inputs
-        shape = T.shape_tuple(inputs)
-        if self.noise_shape is None:
-            size, pattern = shape, None
-        else:
-            if len(self.noise_shape) != inputs.ndim:
-                raise ValueError(f"Dropout '{self.name}': noise_shape {self.noise_shape} has {len(self.noise_shape)}"
-                                 f" entries, the input has rank {inputs.ndim} (shape {inputs.type.shape})")
-            size = tuple(shape[i] if s is None else int(s) for i, s in enumerate(self.noise_shape))
-            pattern = [s == 1 for s in self.noise_shape]
-        keep = self._streams.binomial(size, p=1.0 - self.rate, dtype=inputs.dtype)
-        if pattern is not None:
-            keep = T.patternbroadcast(keep, pattern)
-        return inputs * keep / (1.0 - self.rate)
+        return inverted_dropout(inputs, self.rate, self._streams, self.noise_shape, f"Dropout '{self.name}'")
 
     def get_config(self):
         return layer_config(self, rate=self.rate,

@@ -8,13 +8,10 @@ Example:
     >>> MaxPooling2D()(T.tensor("float32", shape=(None, 6, 5, 3))).type.shape
     (None, 3, 2, 3)
 """
-import numpy as np
-
 import layerkit_backend.tensor as T
-from layerkit_backend.tensor.signal.pool import pool_2d
 
+from ..backend_conv import as_tuple, check_data_format, from_nchw, pool_nchw, to_nchw
 from .base import InputSpec, Layer
-from .convolutional import as_tuple, check_data_format, from_nchw, pad_trailing, same_pads, to_nchw
 from .core import drop_keras3_keys, layer_config
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D",
@@ -48,19 +45,7 @@ class _Pooling(Layer):
             if self.padding == "valid" and n is not None and n < k:
                 raise ValueError(f"{self._owner}: pool_size {self.pool_size} is larger than the input's spatial "
                                  f"size; input shape {inputs.type.shape}")
-        if self.padding == "valid":
-            mode = "max" if self.mode == "max" else "average_exc_pad"
-            y = pool_2d(x, ws=window, stride=strides, ignore_border=True, mode=mode)
-        else:
-            pads = [same_pads(n, k, s, 1, self._owner) for n, k, s in zip(spatial, window, strides)]
-            if self.mode == "max":
-                y = pool_2d(pad_trailing(x, pads, np.finfo(x.dtype).min), ws=window, stride=strides,
-                            ignore_border=True, mode="max")
-            else:
-                total = pool_2d(pad_trailing(x, pads), ws=window, stride=strides, ignore_border=True, mode="sum")
-                ones = T.ones_like(x[:1, :1])
-                count = pool_2d(pad_trailing(ones, pads), ws=window, stride=strides, ignore_border=True, mode="sum")
-                y = total / count
+        y = pool_nchw(x, window, strides, self.padding, self.mode, self._owner)
         return from_nchw(y, self.data_format, self.rank)
 
     def get_config(self):

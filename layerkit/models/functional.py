@@ -11,7 +11,7 @@ Example:
     >>> [layer.name for layer in model.layers], model.output_names
     (['x', 'identity'], ['identity'])
 """
-from ..layers.base import CallContext, Layer, flatten, suspend_node_recording
+from ..layers.base import CallContext, Layer, flatten, suspend_node_recording, unique_names
 from ..layers.input_layer import InputLayer
 from ..training.engine import TrainingMixin
 
@@ -67,7 +67,7 @@ class Model(TrainingMixin, Layer):
         self._is_graph_network = True
         self.built = True
         self.input_names = [t._keras_history[0].name for t in self.inputs]
-        self.output_names = _unique_names([t._keras_history[0].name for t in self.outputs])
+        self.output_names = unique_names([t._keras_history[0].name for t in self.outputs])
 
     def _set_inputs_from_data(self, arrays):
         """Subclassed models and deferred Sequentials: builds the graph from the first data's shapes."""
@@ -224,15 +224,6 @@ def _map(structure, fn):
     if isinstance(structure, dict):
         return {k: _map(v, fn) for k, v in structure.items()}
     return fn(structure)
-
-
-def _unique_names(names):
-    seen, result = {}, []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        result.append(name if count == 0 else f"{name}_{count}")
-    return result
 
 
 def _walk_graph(inputs, outputs, model_name):

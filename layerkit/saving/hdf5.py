@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ..layers.base import unique_names
 from .model_config import custom_object_scope, model_from_config, model_to_config
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
@@ -348,16 +349,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
                 group = f.create_group("optimizer_weights")
                 names = [v.name if ":" in (v.name or "") else f"{v.name or 'optimizer_weight'}:0"
                          for v in variables]
-                _write_variables(group, _distinct(names), variables)
-
-
-def _distinct(names):
-    seen, result = {}, []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        result.append(name if count == 0 else f"{name}_{count}")
-    return result
+                _write_variables(group, unique_names(names), variables)
 
 
 def _json_default(value):

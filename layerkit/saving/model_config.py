@@ -12,21 +12,13 @@ Example:
     >>> # config = model_to_config(model); clone = model_from_config(config)
 """
 import contextlib
-import importlib
 
+from .. import layers
 from ..layers import base
 from ..layers.base import Layer, flatten
 from ..layers.input_layer import InputLayer
 
 __all__ = ["model_to_config", "model_from_config", "layer_from_config", "custom_object_scope"]
-
-# Layer modules searched for built-in classes, in order (an explicit table so grep can follow the links).
-# A module that another part of layerkit has not written yet is skipped.
-_LAYER_MODULES = ("layerkit.layers", "layerkit.layers.core", "layerkit.layers.merge", "layerkit.layers.embedding",
-                  "layerkit.layers.advanced_activations", "layerkit.layers.convolutional",
-                  "layerkit.layers.pooling", "layerkit.layers.normalization", "layerkit.layers.attention",
-                  "layerkit.layers.reshaping", "layerkit.layers.recurrent", "layerkit.layers.cells",
-                  "layerkit.layers.wrappers")
 
 # Keys newer Keras versions write whose value shown here means "feature off"; dropped on read so that layers and
 # initializers with Keras 2's arguments accept the file.
@@ -38,19 +30,9 @@ _MODEL_CLASS_NAMES = ("Functional", "Model", "Sequential")
 
 # ----------------------------------------------------------------------------------------------- class lookup
 def _builtin_layer_classes():
-    classes = {"InputLayer": InputLayer}
-    for module_name in _LAYER_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:   # the module exists but is broken: say so
-                raise
-            continue
-        for name in getattr(module, "__all__", ()):
-            obj = getattr(module, name)
-            if isinstance(obj, type) and issubclass(obj, Layer):
-                classes.setdefault(name, obj)
-    return classes
+    # ``layerkit.layers`` re-exports every layer module's ``__all__``
+    classes = {name: getattr(layers, name) for name in layers.__all__}
+    return {name: obj for name, obj in classes.items() if isinstance(obj, type) and issubclass(obj, Layer)}
 
 
 def _lookup_layer_class(entry, custom_objects):
