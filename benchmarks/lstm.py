@@ -113,14 +113,16 @@ def layerkit_training_function(initial_params):
     wx, wh, b, wy, by = params
     H = HIDDEN
 
-    def step(pre_t, h, c, wh):
-        a = pre_t + T.dot(h, wh)
+    # Written as the textbook step (x_t . Wx inside the loop): the scan rewrite local_scan_pushout computes x . Wx + b
+    # for all steps as one GEMM before the loop, and the gradient's x_t^T . da_t sums become one GEMM after it.
+    def step(x_t, h, c, wx, wh, b):
+        a = T.dot(x_t, wx) + b + T.dot(h, wh)
         i, f, o = T.nnet.sigmoid(a[:, :H]), T.nnet.sigmoid(a[:, H:2 * H]), T.nnet.sigmoid(a[:, 3 * H:])
         c_new = f * c + i * T.tanh(a[:, 2 * H:3 * H])
         return o * T.tanh(c_new), c_new
 
     zeros = T.zeros((x.shape[1], H), dtype=x.dtype)
-    (hs, _), _ = lb.scan(step, sequences=T.dot(x, wx) + b, outputs_info=[zeros, zeros], non_sequences=[wh])
+    (hs, _), _ = lb.scan(step, sequences=x, outputs_info=[zeros, zeros], non_sequences=[wx, wh, b])
     return softmax_xent_sgd_function(x, y, T.dot(hs[-1], wy) + by, params)
 
 

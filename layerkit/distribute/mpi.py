@@ -79,8 +79,11 @@ def _abort_on_exception(comm):
     previous = sys.excepthook
 
     def hook(kind, value, traceback):
+        sys.stderr.write(f"layerkit.distribute: rank {comm.Get_rank()} failed ({kind.__name__}: {value}); "
+                         f"aborting the job\n")
         previous(kind, value, traceback)
         sys.stderr.flush()
+        time.sleep(0.3)   # let mpiexec forward this process's last output before Abort kills the job
         comm.Abort(1)
 
     sys.excepthook = hook

@@ -196,11 +196,16 @@ def _erfc_impl(xp, x, out=None):
 
 
 def _sigmoid_impl(xp, x, out=None):
-    # With e = exp(-|x|): 1 / (1 + e) for x >= 0 and e / (1 + e) below. Never overflows, and keeps full relative
-    # precision in both tails (the tanh form rounds sigmoid(-20) to exactly 0 in float32).
-    e = xp.exp(-xp.abs(x))
-    numerator = xp.where(x >= 0, xp.ones_like(e), e)
-    return xp.divide(numerator, 1 + e, out=out)
+    # 1 / (1 + exp(-x)) keeps full relative precision in both tails wherever the result is a normal number (the
+    # tanh form rounds sigmoid(-20) to exactly 0 in float32); where exp(-x) overflows the result is 1 / inf = 0,
+    # below the smallest normal number anyway. Four passes: this runs at every step of an LSTM.
+    errstate = getattr(xp, "errstate", None)
+    if errstate is not None:
+        with errstate(over="ignore"):
+            e = xp.exp(xp.negative(x))
+    else:
+        e = xp.exp(xp.negative(x))
+    return xp.divide(1, xp.add(e, 1), out=out)
 
 
 def _softplus_impl(xp, x, out=None):
