@@ -25,6 +25,7 @@ CTYPES = {"bool": "bool", "int8": "signed char", "uint8": "unsigned char", "int1
 # softplus of scalar.py, Python's floor division and modulo (x // 0 and x % 0 are 0 for integers, as in NumPy).
 PREAMBLE = r"""
 template <typename T> __device__ T lk_max(T a, T b) { return (a > b || a != a) ? a : b; }
+template <typename T> __device__ T lk_relu(T x) { return (x > 0 || x != x) ? x : (T)0; }
 template <typename T> __device__ T lk_min(T a, T b) { return (a < b || a != a) ? a : b; }
 template <typename T> __device__ T lk_sign(T x) { return x != x ? x : (T)((x > 0) - (x < 0)); }
 template <typename T> __device__ T lk_sigmoid(T x) {

@@ -27,10 +27,11 @@ def _scaled_dot(fgraph, var, consumer):
         return None
     for k in (0, 1):
         scale, d = var.owner.inputs[k], var.owner.inputs[1 - k]
-        value = scalar_constant(scale)
-        if value is not None and d.owner is not None and isinstance(d.owner.op, Dot) \
-                and _single_client(fgraph, d, var.owner) and all(s == 1 for s in scale.type.shape):
-            return float(value), d.owner
+        if d.owner is not None and isinstance(d.owner.op, Dot) and _single_client(fgraph, d, var.owner) \
+                and all(s == 1 for s in scale.type.shape):
+            value = scalar_constant(scale)
+            # a constant learning rate, or a symbolic one (an optimizer's shared learning rate, a schedule)
+            return (float(value) if value is not None else scale), d.owner
     return None
 
 
@@ -51,5 +52,10 @@ def local_gemm_update(fgraph):
         a, b = dot_node.inputs
         if a.ndim != 2 or b.ndim != 2 or dot_node.outputs[0].dtype != w.dtype or not new.type.is_super(w.type):
             continue  # (GemmUpdate's result has W's type: it may stand only for an update no more specific)
-        alpha = constant(sign * scale, dtype=w.dtype)
+        if isinstance(scale, float):
+            alpha = constant(sign * scale, dtype=w.dtype)
+        else:
+            if scale.dtype != w.dtype:
+                continue
+            alpha = scale.dimshuffle() * sign if sign != 1.0 else scale.dimshuffle()   # (1, 1) -> ()
         fgraph.replace(new, GemmUpdate()(w, alpha, a, b), reason="local_gemm_update")

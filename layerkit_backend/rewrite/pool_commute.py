@@ -2,7 +2,7 @@
 
 ``f`` is a chain of elementwise steps, each non-decreasing in the pooled operand with every other operand constant
 over each pooling window (broadcast over the two pooled axes): ``+ b``, ``- b``, ``maximum(., c)`` and ``relu``
-(``switch(v > 0, v, 0)``). Then ``max_i f(x_i) = f(max_i x_i)`` exactly, in floating point too: rounding is
+(the table row, or ``switch(v > 0, v, 0)``). Then ``max_i f(x_i) = f(max_i x_i)`` exactly, in floating point too: rounding is
 non-decreasing as well. Padding and clipped border windows are filled with -inf, and no window is made of filling
 alone (the padding is smaller than the window), so they change no maximum. Windows must be disjoint (stride >= ws):
 ``f`` then runs on at most a quarter of the elements for 2x2 pools instead of all of them.
@@ -31,7 +31,9 @@ def _window_constant(var, ndim):
 
 
 def _relu_input(node):
-    """v when ``node`` is ``switch(gt(v, 0), v, 0)`` (``nnet.relu``), else None."""
+    """v when ``node`` is ``relu(v)`` (``nnet.relu``, a table row) or ``switch(gt(v, 0), v, 0)``, else None."""
+    if elemwise_name(node) == "relu":
+        return node.inputs[0]
     if elemwise_name(node) != "switch":
         return None
     cond, then, other = node.inputs
@@ -46,6 +48,8 @@ def _step(node):
     None."""
     ndim = node.outputs[0].ndim
     relu_of = _relu_input(node)
+    if relu_of is not None and elemwise_name(node) == "relu":
+        return 0, tmath.relu
     if relu_of is not None:
         zero = node.inputs[2]
         return 1, lambda v: tmath.switch(tmath.gt(v, 0), v, zero)
@@ -66,7 +70,7 @@ def _read_only_by(fgraph, var, node):
         clients = fgraph.clients.get(v, [])
         return bool(clients) and all(c[0] in allowed for c in clients)
 
-    if _relu_input(node) is not None and read_by(node.inputs[0], {node}):
+    if elemwise_name(node) == "switch" and _relu_input(node) is not None and read_by(node.inputs[0], {node}):
         return read_by(var, {node, node.inputs[0].owner})
     return read_by(var, {node})
 

@@ -195,6 +195,11 @@ def _erfc_impl(xp, x, out=None):
     return xp.subtract(1, r, out=out)
 
 
+def _relu_impl(xp, x, out=None):
+    # maximum propagates NaN (a NaN pre-activation stays visible); a Python 0 keeps the input's dtype
+    return xp.maximum(x, 0, out=out)
+
+
 def _sigmoid_impl(xp, x, out=None):
     # 1 / (1 + exp(-x)) keeps full relative precision in both tails wherever the result is a normal number (the
     # tanh form rounds sigmoid(-20) to exactly 0 in float32); where exp(-x) overflows the result is 1 / inf = 0,
@@ -323,6 +328,9 @@ _ROWS = [
     ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
      dict(impl=_erfc_impl, cuda=_c_float("erfc"))),
     ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl, cuda=_c_float("lk_sigmoid"))),
+    # a row, not switch(x > 0, x, 0): one fusable op forward, and a gradient that is 0 at x == 0 as everywhere
+    ("relu", 1, "upcast", lambda i, o, g: [g * _m.cast(_m.gt(i[0], 0), g.dtype)],
+     dict(impl=_relu_impl, cuda="lk_relu({0})")),
     ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], 
      dict(impl=_softplus_impl, cuda=_c_float("lk_softplus"))),
     ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"), cuda=_c_rounding("floor"))),

@@ -77,6 +77,7 @@ SCALAR_ROWS = [
     binary("xor", M.xor, np.bitwise_xor, domain="bits", dtypes=BITS, grad=False),
     unary("invert", M.invert, np.invert, domain="bits", dtypes=[(B,), (I32,), (U8,)], grad=False),
     unary("neg", M.neg, np.negative, dtypes=SAME_KIND + [(I8,)]),
+    unary("relu", M.relu, lambda x: np.maximum(x, 0).astype(x.dtype), domain="nonzero", dtypes=SAME_KIND + [(I8,)]),
     unary("abs", M.abs, np.abs, domain="nonzero", dtypes=SAME_KIND + [(I8,)]),
     unary("sgn", M.sgn, np.sign, domain="nonzero", dtypes=SAME_KIND),
     unary("exp", M.exp, np.exp, dtypes=FLOAT_INT + [(I8,), (U8,), (B,)]),

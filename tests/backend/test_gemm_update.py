@@ -18,8 +18,13 @@ def _shared(shape, dtype, name, order="C"):
     return lb.shared(np.asarray(RNG.standard_normal(shape), dtype=dtype, order=order), name=name)
 
 
+# a learning rate held in a shared variable (an optimizer's, which callbacks may change between calls)
+RATE = {dtype: lb.shared(np.asarray(0.1, dtype=dtype), name=f"rate_{dtype}") for dtype in ("float32", "float64")}
+
 UPDATES = [
     # (id, update expression of (W, a, b)) where a: (m, k) and b: (k, n), or transposes
+    ("shared_rate", lambda w, a, b: w - RATE[w.dtype] * T.dot(a, b)),
+    ("shared_rate_right", lambda w, a, b: w - T.dot(a, b) * RATE[w.dtype]),
     ("sub_scaled", lambda w, a, b: w - 0.1 * T.dot(a, b)),
     ("sub_scaled_right", lambda w, a, b: w - T.dot(a, b) * 0.1),
     ("add_scaled", lambda w, a, b: w + 0.5 * T.dot(a, b)),
@@ -37,7 +42,8 @@ def test_values_equal_the_plain_graph(name, update, dtype):
     fast = lb.function([a, b], [], updates=[(w1, update(w1, a, b))])
     plain = lb.function([a, b], [], updates=[(w2, update(w2, a, b))], mode=PLAIN)
     assert _count(fast) == 1 and _count(plain) == 0
-    for _ in range(3):
+    for step in range(3):
+        RATE[dtype].set_value(np.asarray(0.1 * (step + 1), dtype=dtype))   # a changed rate is read every call
         av = RNG.standard_normal((4, 5)).astype(dtype)
         bv = RNG.standard_normal((5, 3)).astype(dtype)
         fast(av, bv)

@@ -83,8 +83,9 @@ def relu(x, alpha=0):
         ([0.0, 3.0], [-0.2, 3.0])
     """
     x = as_tensor_variable(x)
-    negative = 0 if _is_zero(alpha) else x * alpha  # 0, not x * 0: relu(-inf) is 0
-    return tmath.switch(tmath.gt(x, 0), x, negative)
+    if _is_zero(alpha):
+        return tmath.relu(x)   # a table row: one fusable op, gradient (x > 0) * g
+    return tmath.switch(tmath.gt(x, 0), x, x * alpha)
 
 
 def elu(x, alpha=1.0):
