@@ -17,7 +17,43 @@ from .. import config
 # A state row at most this many elements: the step's products are small enough to run best on one thread.
 SMALL_STEP_ELEMENTS = 1 << 16
 
-__all__ = ["make_loop"]
+__all__ = ["make_loop", "make_shaped_loop"]
+
+# At most this many run-time shape signatures get a step compiled for them; further ones run the generic step.
+MAX_SHAPED_STEPS = 8
+
+
+def make_shaped_loop(op, node, xp):
+    """A thunk like ``make_loop``'s whose step is compiled for the run-time shapes of its inputs (a row of each
+    sequence, each state's past values, each non-sequence; shared values keep their types), once per shape
+    signature: the batch size a graph leaves unknown is known when the loop runs, and every step of one call
+    sees the same shapes (the loop checks each state keeps its initial shape)."""
+    n_seqs, n_states, n_shared = op.n_seqs, op.n_states, op.n_shared
+    taps = [len(t) for t in op.state_taps]
+    loops = {}
+
+    def signature(inputs):
+        shapes = [getattr(s, "shape", None) for s in inputs[:n_seqs]]
+        shapes = [None if s is None or not s else s[1:] for s in shapes]
+        for k in range(n_states):
+            init = getattr(inputs[n_seqs + k], "shape", None)
+            shapes += [None if not init else init[1:]] * taps[k]
+        shapes += [None] * n_shared
+        shapes += [getattr(c, "shape", None) for c in inputs[n_seqs + n_states + n_shared:]]
+        return tuple(shapes)
+
+    def shaped_loop(n_steps, *inputs):
+        key = signature(inputs)
+        loop = loops.get(key)
+        if loop is None:
+            if len(loops) < MAX_SHAPED_STEPS:
+                step, _ = op.inner.compiled_for(xp, op.mode, key)
+            else:
+                step, _ = op.inner.compiled(xp, op.mode)
+            loop = loops[key] = make_loop(op, node, step, xp)
+        return loop(n_steps, *inputs)
+
+    return shaped_loop
 
 
 def make_loop(op, node, step, xp):

@@ -45,22 +45,56 @@ class ScanInner:
         """The raw generated step function for the array module ``xp``: positional arrays in, a list out."""
         fn = self._compiled.get(xp.name)
         if fn is None:
-            from ..compile.function import function  # the op runs a compiled inner graph: a cycle by nature
-            from ..compile.mode import Mode, get_mode
+            fn = self._compiled[xp.name] = _compile_step(self.inputs, self.outputs, self.fn_name, xp, mode)
+        return fn
 
-            base = get_mode(mode)
-            inner_mode = Mode(base.linker, base.optimizer, base.excluded, base.included,
-                              device=f"cuda{xp.device_index}" if xp.is_gpu else "cpu", nan_guard=base.nan_guard)
-            compiled = function(self.inputs, list(self.outputs), mode=inner_mode, on_unused_input="ignore",
-                                no_default_updates=True, name=f"scan step {self.fn_name}",
-                                return_device_arrays=True)   # steps stay on the device
-            # The loop calls the generated function itself: inputs are the loop's own buffers, so the
-            # Function-level argument binding and error decoration per step would be pure overhead.
-            fn = self._compiled[xp.name] = (compiled._fn, compiled)
+    def compiled_for(self, xp, mode, shapes):
+        """The step function compiled for inputs of the run-time ``shapes`` (one tuple, or None to keep the
+        input's type, per inner input): with every size static, rewrites drop the gradient's SumToShape checks
+        that an unknown batch size keeps, and elementwise chains fuse across them."""
+        key = (xp.name, tuple(shapes))
+        fn = self._compiled.get(key)
+        if fn is None:
+            memo = {}
+            for v, shape in zip(self.inputs, shapes):
+                if (shape is not None and isinstance(v.type, TensorType) and len(shape) == v.ndim
+                        and all(s is None or s == r for s, r in zip(v.type.shape, shape))):
+                    memo[v] = TensorType(v.dtype, tuple(shape))(name=v.name)
+            if not memo:
+                return self.compiled(xp, mode)
+            inputs = [memo.get(v, v) for v in self.inputs]
+            outputs = _rebuild_on(self.outputs, memo)
+            fn = self._compiled[key] = _compile_step(inputs, outputs, self.fn_name, xp, mode)
         return fn
 
     def __repr__(self):
         return f"<scan inner graph of {self.fn_name} {id(self):#x}>"
+
+
+def _rebuild_on(outputs, memo):
+    """``outputs`` rebuilt on the new inputs in ``memo``; ops re-infer their (finer) output types."""
+    from ..graph.traversal import io_toposort
+
+    memo = dict(memo)
+    for n in io_toposort(list(memo), list(outputs)):
+        new = n.clone_with_new_inputs([memo.get(x, x) for x in n.inputs], strict=False)
+        memo.update(zip(n.outputs, new.outputs))
+    return [memo.get(v, v) for v in outputs]
+
+
+def _compile_step(inputs, outputs, fn_name, xp, mode):
+    from ..compile.function import function  # the op runs a compiled inner graph: a cycle by nature
+    from ..compile.mode import Mode, get_mode
+
+    base = get_mode(mode)
+    inner_mode = Mode(base.linker, base.optimizer, base.excluded, base.included,
+                      device=f"cuda{xp.device_index}" if xp.is_gpu else "cpu", nan_guard=base.nan_guard)
+    compiled = function(inputs, list(outputs), mode=inner_mode, on_unused_input="ignore",
+                        no_default_updates=True, name=f"scan step {fn_name}",
+                        return_device_arrays=True)   # steps stay on the device
+    # The loop calls the generated function itself: inputs are the loop's own buffers, so the
+    # Function-level argument binding and error decoration per step would be pure overhead.
+    return compiled._fn, compiled
 
 
 class Scan(Op):
@@ -145,10 +179,9 @@ class Scan(Op):
         return Apply(self, [n_steps] + list(inputs), [t() for t in types])
 
     def make_thunk(self, node, xp):
-        from .loop import make_loop
+        from .loop import make_shaped_loop
 
-        step, _ = self.inner.compiled(xp, self.mode)
-        return make_loop(self, node, step, xp)
+        return make_shaped_loop(self, node, xp)
 
     def grad(self, inputs, output_grads):
         from .grad import scan_grad

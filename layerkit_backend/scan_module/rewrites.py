@@ -10,19 +10,32 @@ reads, see ``backward_plan.py``) replaces the original node, so the forward loop
 ``local_sum_of_slice_grads_to_join``: the gradient of a step that slices its pre-activation into gates (an LSTM's
 ``a[:, :H]``, ``a[:, H:2H]``...) is a sum of zero buffers each holding one slice's gradient; when the slices tile
 the axis it is the join of those gradients: one buffer instead of one zero buffer, copy and addition per gate.
+
+``local_scan_shape_only_sequences``: a sequence the step reads only for its shape (the ``like`` of a gradient's
+SumToShape check) need not be computed over all steps: one zero row of its row shape, read at every step, will do
+(a sequence the step does not read at all is dropped).
+
+``local_elemwise_of_slices``: one unary elementwise op applied to several constant slices of one tensor (an LSTM's
+sigmoid gates) runs once over the slices' span, a contiguous block, instead of once per strided slice.
 """
+import functools
+
+import numpy as np
+
 from ..graph.basic import Constant
 from ..graph.traversal import clone_replace, io_toposort
 from ..rewrite.engine import register_global, register_local
-from ..tensor.basic import Alloc, NotScalarConstantError, get_scalar_constant_value, join
+from ..tensor.basic import Alloc, NotScalarConstantError, get_scalar_constant_value, join, zeros
 from ..tensor.elemwise import DimShuffle, Elemwise, SumToShape
 from ..tensor.linalg import Dot, dot
-from ..tensor.shape import Shape_i
+from ..tensor.math import maximum
+from ..tensor.variable import constant
+from ..tensor.shape import Shape, Shape_i, shape_i, specify_shape
 from ..tensor.subtensor import IncSubtensor, Subtensor
 from .op import Scan, ScanInner
 
 __all__ = ["local_scan_keep_last_state", "local_scan_merge_extended", "local_sum_of_slice_grads_to_join",
-           "local_scan_pushout", "local_scan_drop_unused_outputs"]
+           "local_scan_pushout", "local_scan_drop_unused_outputs", "local_scan_shape_only_sequences", "local_elemwise_of_slices"]
 
 
 def _constant(v):
@@ -113,26 +126,38 @@ def _slice_of(fgraph, v):
     if inc is None or type(inc.op) is not IncSubtensor or inc.op.set_instead_of_inc:
         return None
     zeros, y = inc.inputs[0].owner, inc.inputs[1]
-    if zeros is None or not isinstance(zeros.op, Alloc) or _constant(zeros.inputs[0]) != 0:
+    if isinstance(inc.inputs[0], Constant) and not inc.inputs[0].data.any():  # a small zero buffer, folded
+        dims = [constant(np.int64(d)) for d in inc.inputs[0].data.shape]
+    elif zeros is None or not isinstance(zeros.op, Alloc) or _constant(zeros.inputs[0]) != 0:
         return None
-    ref = y.owner.inputs[1].owner if y.owner is not None and isinstance(y.owner.op, SumToShape) else None
-    if ref is None or not isinstance(ref.op, Subtensor) or ref.op.idx_list != inc.op.idx_list \
-            or list(ref.inputs[1:]) != list(inc.inputs[2:]):
-        return None  # y's shape is not known to be the slice's
-    x = ref.inputs[0]
-    dims = zeros.inputs[1:]
-    if len(dims) != x.ndim or not all(_is_dim(d, x, k) for k, d in enumerate(dims)):
-        return None
+    else:
+        dims = zeros.inputs[1:]
     idx = inc.op.idx_list
     axes = [k for k, e in enumerate(idx) if e != _FULL]
-    if len(idx) != x.ndim or len(axes) != 1 or idx[axes[0]][0] != "slice" or idx[axes[0]][3]:
+    if len(idx) != len(dims) or len(axes) != 1 or idx[axes[0]][0] != "slice" or idx[axes[0]][3]:
         return None
     entry, bounds = idx[axes[0]], iter(inc.inputs[2:])
     start = _constant(next(bounds)) if entry[1] else 0
     stop = _constant(next(bounds)) if entry[2] else None
     if start is None or (entry[2] and stop is None):
         return None
-    return x, axes[0], int(start), None if stop is None else int(stop), y
+    start, stop = int(start), None if stop is None else int(stop)
+    ref = y.owner.inputs[1].owner if y.owner is not None and isinstance(y.owner.op, SumToShape) else None
+    if ref is not None and isinstance(ref.op, Subtensor) and ref.op.idx_list == idx \
+            and list(ref.inputs[1:]) == list(inc.inputs[2:]):
+        x = ref.inputs[0]  # y's shape is the slice's, as its SumToShape says
+        if all(_is_dim(d, x, k) for k, d in enumerate(dims)):
+            return x, axes[0], start, stop, y
+        return None
+    # with static sizes (a loop step compiled for its run-time shapes) the SumToShape is gone: the sizes tell
+    sizes = [_constant(d) for d in dims]
+    if None in sizes or start < 0 or stop is not None and not 0 <= start <= stop:
+        return None
+    sizes = [int(d) for d in sizes]
+    sizes[axes[0]] = max(0, min(sizes[axes[0]], sizes[axes[0]] if stop is None else stop) - start)
+    if tuple(sizes) != y.type.shape:
+        return None
+    return ("zeros", tuple(int(_constant(d)) for d in dims)), axes[0], start, stop, y  # equal zero buffers
 
 
 def _add_terms(fgraph, node):
@@ -205,7 +230,7 @@ def local_scan_pushout(fgraph):
         kind = {v: "seq" for v in in_seqs}
         kind.update({v: "inv" for v in in_nonseqs})
         order = io_toposort(op.inner.inputs, op.inner.outputs)
-        pushed = set()
+        pushed, batched = set(), set()
         for n in order:
             kinds = {kind.get(x, "const" if isinstance(x, Constant) else "rec") for x in n.inputs}
             if "rec" in kinds or kinds <= {"const"} or len(n.outputs) != 1:
@@ -214,10 +239,19 @@ def local_scan_pushout(fgraph):
             if _pushable(n, k, {v for v, c in kind.items() if c == "seq"}):
                 kind[n.outputs[0]] = k
                 pushed.add(n.outputs[0])
-        # push the values the loop still reads (the frontier), with everything they need
+                if isinstance(n.op, Dot) or any(x in batched for x in n.inputs):
+                    batched.add(n.outputs[0])
+        # push the values the loop still reads (the frontier), with everything they need. Elementwise work on
+        # sequence rows alone (no batched product in it) that the loop reads stays there: it fuses with the
+        # loop's own elementwise work, where batched it would be one more stacked temporary to allocate, write
+        # and read back (a product that needs it computes it again, outside).
         readers = [n for n in order if not (n.outputs[0] in pushed if len(n.outputs) == 1 else False)]
         frontier = []
-        for v in [x for n in readers for x in n.inputs] + list(op.inner.outputs):
+        for v in [x for n in readers for x in n.inputs]:
+            if v in pushed and v not in frontier and not _only_adds_axes(v) \
+                    and (kind[v] == "inv" or v in batched):
+                frontier.append(v)
+        for v in op.inner.outputs:
             if v in pushed and v not in frontier and not _only_adds_axes(v):
                 frontier.append(v)
         if not frontier:
@@ -267,6 +301,81 @@ def _only_adds_axes(v):
     return kept == sorted(kept)
 
 
+def _shape_only(v, clients, outputs):
+    """Whether the inner variable ``v`` is read only for its shape: as SumToShape's ``like``, by Shape/Shape_i,
+    or through views (slices, shuffles) that are themselves read only for their shape."""
+    if v in outputs:
+        return False
+    for n, i in clients.get(v, ()):
+        if isinstance(n.op, SumToShape) and i == 1 or isinstance(n.op, (Shape, Shape_i)):
+            continue
+        if isinstance(n.op, (Subtensor, DimShuffle)) and i == 0 \
+                and all(_shape_only(o, clients, outputs) for o in n.outputs):
+            continue
+        return False
+    return True
+
+
+def _size_of(v, d, depth=0):
+    """``v.shape[d]`` read from the values that decide it (a constant, or sizes of the inputs of elementwise ops
+    and slices that keep the dimension), so ``v`` itself need not be computed; None when only ``v`` tells."""
+    if v.type.shape[d] is not None:
+        return int(v.type.shape[d])
+    node = v.owner
+    if node is None or depth > 32:
+        return None if depth == 0 else shape_i(v, d)
+    if isinstance(node.op, Elemwise):  # broadcasting: the output has the largest input size
+        sizes = [_size_of(x, d, depth + 1) for x in node.inputs if x.type.shape[d] != 1]
+        if sizes and all(s is not None for s in sizes):
+            return functools.reduce(maximum, sizes)
+    elif isinstance(node.op, Subtensor) and all(isinstance(e, tuple) for e in node.op.idx_list) \
+            and (d >= len(node.op.idx_list) or node.op.idx_list[d] == _FULL):
+        return _size_of(node.inputs[0], d, depth + 1)
+    elif isinstance(node.op, DimShuffle) and node.op.new_order[d] != "x":
+        return _size_of(node.inputs[0], node.op.new_order[d], depth + 1)
+    return None if depth == 0 else shape_i(v, d)
+
+
+@register_global("specialize")
+def local_scan_shape_only_sequences(fgraph):
+    # Only the shape of such a sequence's row is read, and every row has the same shape: a zero row of that shape
+    # (a non-sequence) answers every shape question the same way, and the stacked sequence need not be computed.
+    for node in [n for n in fgraph.apply_nodes if isinstance(n.op, Scan)]:  # no graph walk without a Scan
+        if node not in fgraph.apply_nodes:
+            continue
+        op = node.op
+        in_seqs, in_taps, in_shared, in_nonseqs = op.split_inner_inputs()
+        _, seqs, inits, shared, nonseqs = op.split_outer(node.inputs)
+        clients = {}
+        for n in io_toposort(op.inner.inputs, op.inner.outputs):
+            for i, x in enumerate(n.inputs):
+                clients.setdefault(x, []).append((n, i))
+        outputs = set(op.inner.outputs)
+        moved = {}
+        for v, outer in zip(in_seqs, seqs):
+            if v not in clients and v not in outputs:
+                moved[v] = None  # not read at all: dropped
+                continue
+            if not _shape_only(v, clients, outputs):
+                continue
+            sizes = [_size_of(outer, d) for d in range(1, outer.ndim)]
+            if all(s is not None for s in sizes):
+                moved[v] = zeros(sizes, dtype=outer.dtype)
+        if not moved:
+            continue
+        kept = [k for k, v in enumerate(in_seqs) if v not in moved]
+        rows = {v: z for v, z in moved.items() if z is not None}
+        inner_inputs = ([in_seqs[k] for k in kept] + [p for ps in in_taps for p in ps] + list(in_shared)
+                        + list(in_nonseqs) + list(rows))
+        outer = ([node.inputs[0]] + [seqs[k] for k in kept] + list(inits) + list(shared) + list(nonseqs)
+                 + list(rows.values()))
+        new = _rebuild(node, op, inner_inputs, op.inner.outputs, len(kept), op.n_nitsot,
+                       op.n_nonseqs + len(rows), outer)
+        for old, rep in zip(node.outputs, new.outputs):
+            if fgraph.clients.get(old):
+                fgraph.replace(old, rep, reason="local_scan_shape_only_sequences")
+
+
 @register_global("specialize")
 def local_scan_drop_unused_outputs(fgraph):
     # A nit-sot output nobody reads (the gradient of an input that is not differentiated, say) need not be
@@ -284,3 +393,49 @@ def local_scan_drop_unused_outputs(fgraph):
         for j, rep in zip(kept_outer, new.outputs):
             if fgraph.clients.get(node.outputs[j]):
                 fgraph.replace(node.outputs[j], rep, reason="local_scan_drop_unused_outputs")
+
+
+def _const_slice(node):
+    """(axis, start, stop) when ``node`` is a Subtensor taking one constant slice (step 1) along one axis."""
+    if type(node.op) is not Subtensor:
+        return None
+    idx = node.op.idx_list
+    axes = [k for k, e in enumerate(idx) if e != _FULL]
+    if len(axes) != 1 or not isinstance(idx[axes[0]], tuple) or idx[axes[0]][3]:
+        return None
+    entry, bounds = idx[axes[0]], iter(node.inputs[1:])
+    start = _constant(next(bounds)) if entry[1] else 0
+    stop = _constant(next(bounds)) if entry[2] else node.inputs[0].type.shape[axes[0]]
+    if start is None or stop is None or not 0 <= int(start) <= int(stop):
+        return None
+    return axes[0], int(start), int(stop)
+
+
+@register_global("specialize")
+def local_elemwise_of_slices(fgraph):
+    # f(a[:, s1]), f(a[:, s2]), ... for one unary elementwise f (an LSTM's sigmoid gates) equal the slices of
+    # f(a[:, lo:hi]) over the span: one contiguous pass instead of one per strided slice, when the span wastes
+    # little (at most a third more elements than the slices hold)
+    groups = {}
+    for node in fgraph.apply_nodes:
+        if not isinstance(node.op, Elemwise) or len(node.inputs) != 1 or node.inputs[0].owner is None:
+            continue
+        sl = _const_slice(node.inputs[0].owner)
+        if sl is not None and sl[1] < sl[2]:
+            groups.setdefault((node.inputs[0].owner.inputs[0], node.op, sl[0]), []).append((sl[1], sl[2], node))
+    for (a, op, axis), parts in groups.items():
+        if len(parts) < 2 or not all(n in fgraph.apply_nodes for _, _, n in parts):
+            continue
+        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+        if 3 * (hi - lo) > 4 * sum(p[1] - p[0] for p in parts):
+            continue
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(lo, hi)
+        whole = op(a if lo == 0 and hi == a.type.shape[axis] else a[tuple(index)])
+        for start, stop, node in sorted(parts, key=lambda p: p[0]):
+            index[axis] = slice(start - lo, stop - lo)
+            rep = whole[tuple(index)]
+            if rep.type != node.outputs[0].type:
+                if not node.outputs[0].type.is_super(rep.type):
+                    rep = specify_shape(rep, node.outputs[0].type.shape)
+            fgraph.replace(node.outputs[0], rep, reason="local_elemwise_of_slices")

@@ -10,6 +10,7 @@ import layerkit_backend as lb
 import layerkit_backend.tensor as T
 from layerkit_backend.compile.mode import Mode
 from layerkit_backend.scan_module import Scan
+from layerkit_backend.tensor.elemwise import SumToShape
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((6, 3, 4)).astype("float32")        # (steps, batch, features)
@@ -62,7 +63,7 @@ def slice_gates():
 def _check_pushout(fg):
     (loop,) = _scans(fg)
     assert "Dot" in _inner_ops(loop) and _inner_ops(loop).count("Dot") == 1  # only h . u stays in the loop
-    assert loop.op.n_seqs == 2  # x, and the pushed-out x . W + b
+    assert loop.op.n_seqs == 1  # the pushed-out x . W + b (x itself is no longer read: dropped)
 
 
 def _check_grad(fg):
@@ -79,8 +80,50 @@ def _check_join(fg):
     assert "Join" in ops and "IncSubtensor" not in ops and "Alloc" not in ops
 
 
+def shape_only_sequence():
+    """A step reading one sequence only as a SumToShape ``like`` (a broadcast one: y has one row per step)."""
+    x, y = T.tensor3("x"), T.tensor3("y")
+    hs, _ = lb.scan(lambda x_t, y_t, h: h + SumToShape()(x_t * 2.0, y_t), sequences=[x, T.exp(y)],
+                    outputs_info=T.zeros((1, 4)))
+    return [x, y], [hs], [X, X[:, :1] * 0.5]
+
+
+def _check_shape_only(fg):
+    (loop,) = _scans(fg)
+    assert loop.op.n_seqs == 1  # x; exp(y) is not computed, a zero row of its row shape stands in
+    assert "exp" not in [str(n.op) for n in fg.toposort()]
+
+
+def elementwise_on_rows():
+    """Elementwise work on sequence rows alone stays in the loop (it fuses there); x_t . W is still pushed out."""
+    x, w, u = T.tensor3("x"), T.matrix("w"), T.matrix("u")
+    hs, _ = lb.scan(lambda x_t, h, w, u: T.tanh(T.dot(x_t * 2.0, w) + T.dot(h, u)) * (x_t * 2.0).sum(),
+                    sequences=x, outputs_info=T.zeros((x.shape[1], 8)), non_sequences=[w, u])
+    return [x, w, u], [hs], [X, W, U]
+
+
+def _check_rows(fg):
+    (loop,) = _scans(fg)
+    assert _inner_ops(loop).count("Dot") == 1  # h . u; (x_t * 2) . W runs before the loop
+    assert loop.op.n_seqs == 2  # x and the batched product; x_t * 2 is not a stacked temporary of its own
+
+
+def sigmoid_gates():
+    """Sigmoid of three of four gate slices [i f g o] of a pre-activation: one sigmoid over the span [i f g o]."""
+    a = T.TensorType("float32", (None, 8))("a")  # a static width: the last slice's end is known
+    i, f, o = T.nnet.sigmoid(a[:, :2]), T.nnet.sigmoid(a[:, 2:4]), T.nnet.sigmoid(a[:, 6:])
+    return [a], [i * T.tanh(a[:, 4:6]) + f * o], [RNG.standard_normal((3, 8)).astype("float32")]
+
+
+def _check_gates(fg):
+    assert sum(str(n.op).count("sigmoid") for n in fg.toposort()) == 1  # fused kernels included
+
+
 CASES = [
+    ("sigmoid_gates", sigmoid_gates, "local_elemwise_of_slices", _check_gates),
     ("pushout", rnn_unhoisted, "local_scan_pushout", _check_pushout),
+    ("pushout_rows", elementwise_on_rows, "local_scan_pushout", _check_rows),
+    ("shape_only_sequences", shape_only_sequence, "local_scan_shape_only_sequences", _check_shape_only),
     ("grad_batched", rnn_grad, "local_scan_drop_unused_outputs", _check_grad),
     ("slice_grads_join", slice_gates, "local_sum_of_slice_grads_to_join", _check_join),
 ]
