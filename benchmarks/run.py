@@ -214,7 +214,7 @@ def main():
                       f"- wall time: {time.perf_counter() - t0:.0f} s", "",
                       "Ratios are speed relative to the column's system within each round (median over rounds); "
                       "> 1 = layerkit (or the row's system) is faster.", "", table(results, systems), "",
-                      "## Targets (issue 2)", "", targets(results), ""])
+                      "## Targets from the issues", "", targets(results), ""])
     print(text)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
