@@ -9,7 +9,7 @@ Usage: python benchmarks/conv_train.py --system layerkit --variant b64
 
 import numpy as np
 
-from mlp import softmax_xent_sgd_function
+from mlp import numpy_softmax_xent, softmax_xent_sgd_function
 from timing import common_args, run_training
 
 VARIANTS = {"b64": 64}
@@ -79,14 +79,7 @@ def _numpy_step(params, x, y):
     a2, m2 = _pool_relu(z2, b2)
     flat = a2.transpose(0, 3, 1, 2).reshape(n, 800)  # (C, H, W) order, as torch.flatten of NCHW
     h3 = np.maximum(flat @ w3 + b3, 0)
-    z = h3 @ w4 + b4
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    rows = np.arange(n)
-    loss = -np.log(p[rows, y]).mean(dtype=np.float32)
-    p[rows, y] -= 1.0
-    d4 = p * np.float32(1.0 / n)
+    loss, d4 = numpy_softmax_xent(h3 @ w4 + b4, y)
     d3 = (d4 @ w4.T) * (h3 > 0)
     d_a2 = (d3 @ w3.T).reshape(n, 50, 4, 4).transpose(0, 2, 3, 1) * (a2 > 0)
     d_z2 = _unpool(z2, m2, d_a2).reshape(-1, 50)

@@ -6,6 +6,8 @@ written by hand, is the reference for the correctness gate.
 """
 import numpy as np
 
+from mlp import numpy_softmax_xent, pool_steps
+
 __all__ = ["IN", "HIDDEN", "STEPS", "BATCH", "CLASSES", "POOL", "LR", "init_params", "make_pool",
            "reference_losses", "BUILDERS", "layerkit_training_function"]
 
@@ -53,14 +55,7 @@ def _numpy_step(params, x, y):
         tc = np.tanh(c)
         h = o * tc
         saved.append((i, f, g, o, c_prev, h_prev, tc))
-    z = h @ wy + by
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    rows = np.arange(BATCH)
-    loss = -np.log(p[rows, y]).mean(dtype=np.float32)
-    p[rows, y] -= 1.0
-    dz = p / BATCH
+    loss, dz = numpy_softmax_xent(h @ wy + by, y)
     g_wy, g_by = h.T @ dz, dz.sum(axis=0)
     dh = dz @ wy.T
     dc = np.zeros_like(dh)
@@ -91,11 +86,7 @@ def reference_losses(steps=2):
 
 
 def build_numpy(params, xs, ys):
-    def step(i):
-        k = i % POOL
-        return _numpy_step(params, xs[k], ys[k])
-
-    return step, None
+    return pool_steps(lambda x, y: _numpy_step(params, x, y), xs, ys), None
 
 
 def layerkit_training_function(initial_params):
@@ -127,13 +118,7 @@ def layerkit_training_function(initial_params):
 
 
 def build_layerkit(params, xs, ys):
-    train = layerkit_training_function(params)
-
-    def step(i):
-        k = i % POOL
-        return train(xs[k], ys[k])
-
-    return step, None
+    return pool_steps(layerkit_training_function(params), xs, ys), None
 
 
 def build_torch(params, xs, ys):

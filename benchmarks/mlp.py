@@ -6,7 +6,8 @@ timing starts) and returns ``step(i) -> loss`` (one training step on batch ``i %
 """
 import numpy as np
 
-__all__ = ["SIZES", "POOL", "LR", "init_params", "make_pool", "reference_losses", "BUILDERS"]
+__all__ = ["SIZES", "POOL", "LR", "init_params", "make_pool", "reference_losses", "BUILDERS", "numpy_softmax_xent",
+           "pool_steps", "layerkit_training_function", "softmax_xent_sgd_function"]
 
 SIZES = (784, 512, 512, 10)
 POOL = 8
@@ -32,6 +33,29 @@ def make_pool(batch):
     return x, y
 
 
+def numpy_softmax_xent(z, y):
+    """(mean softmax cross-entropy of the logits ``z`` against int labels ``y``, its gradient with respect to ``z``),
+    by hand in NumPy for the reference steps; ``z`` is overwritten by the gradient."""
+    n = z.shape[0]
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)  # z is now the softmax
+    rows = np.arange(n)
+    loss = -np.log(z[rows, y]).mean(dtype=np.float32)
+    z[rows, y] -= 1.0
+    z *= np.float32(1.0 / n)
+    return loss, z
+
+
+def pool_steps(call, xs, ys):
+    """``step(i) = call(xs[k], ys[k])`` with ``k = i % len(xs)``: training step ``i`` on batch ``k`` of the pool."""
+    def step(i):
+        k = i % len(xs)
+        return call(xs[k], ys[k])
+
+    return step
+
+
 def _numpy_step(params, x, y):
     """One SGD step in place on ``params``; returns the loss (float32). Plain NumPy, forward and backward."""
     w1, b1, w2, b2, w3, b3 = params
@@ -44,13 +68,7 @@ def _numpy_step(params, x, y):
     np.maximum(h2, 0, out=h2)
     z = h2 @ w3
     z += b3
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)  # z is now the softmax
-    rows = np.arange(n)
-    loss = -np.log(z[rows, y]).mean(dtype=np.float32)
-    z[rows, y] -= 1.0
-    z *= np.float32(1.0 / n)  # d loss / d logits
+    loss, z = numpy_softmax_xent(z, y)
     g_h2 = z @ w3.T
     g_h2 *= h2 > 0
     g_h1 = g_h2 @ w2.T
@@ -70,11 +88,7 @@ def reference_losses(batch, steps=2):
 
 
 def build_numpy(params, xs, ys):
-    def step(i):
-        k = i % POOL
-        return _numpy_step(params, xs[k], ys[k])
-
-    return step, None
+    return pool_steps(lambda x, y: _numpy_step(params, x, y), xs, ys), None
 
 
 def layerkit_training_function(initial_params):
@@ -110,13 +124,7 @@ def softmax_xent_sgd_function(x, y, logits, params):
 
 
 def build_layerkit(params, xs, ys):
-    train = layerkit_training_function(params)
-
-    def step(i):
-        k = i % POOL
-        return train(xs[k], ys[k])
-
-    return step, None
+    return pool_steps(layerkit_training_function(params), xs, ys), None
 
 
 def torch_model(initial_params):
