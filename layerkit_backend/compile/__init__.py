@@ -4,7 +4,8 @@ from .io import In, Out
 from .mode import FAST_COMPILE, FAST_RUN, Mode, get_mode
 from .nanguard import NanGuardError, NanGuardMode
 from .sharedvalue import SharedVariable, TensorSharedVariable, shared
+from .tiers import wait_native
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError", "In", "Out", "Mode", "get_mode",
            "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "NanGuardError", "shared", "SharedVariable",
-           "TensorSharedVariable"]
+           "TensorSharedVariable", "wait_native"]

@@ -16,6 +16,7 @@ from ..tensor.variable import as_tensor_variable
 from .io import In, Out
 from .linker import link
 from .mode import get_mode
+from .tiers import start_tiers
 from .sharedvalue import SharedVariable
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
@@ -63,7 +64,8 @@ class FunctionMaker:
 class Function:
     """A compiled function. Call it with values for its inputs (positionally or by name).
 
-    Attributes: ``source`` (the generated Python), ``maker.fgraph`` (the rewritten graph), ``name``.
+    Attributes: ``source`` (the generated Python, and the C of native pieces once they serve calls),
+    ``maker.fgraph`` (the rewritten graph), ``name``, ``tier`` ('numpy' or 'native': which serves calls now).
     """
 
     def __init__(self, maker, specs, n_inputs, output_borrow, update_shared, shared_vars, output_format, name,
@@ -76,14 +78,15 @@ class Function:
         swap = swap or {}
         self._shared_containers = [swap.get(s, s).container for s in shared_vars]
         update_containers = [swap.get(s, s).container for s in update_shared]
-        self._fn, self.source, self._namespace, self._order = link(
-            maker.fgraph, n_inputs, specs, output_borrow, update_containers, self._shared_containers, xp,
-            output_format, nan_guard, output_device)
+        self._link_args = (maker.fgraph, n_inputs, specs, output_borrow, update_containers,
+                           self._shared_containers, xp, output_format, nan_guard, output_device)
+        self._fn, self.source, self._namespace, self._order = link(*self._link_args)
         self._by_name = {}
         for k, spec in enumerate(specs):
             if spec.name is not None:
                 self._by_name.setdefault(spec.name, k)
         self.trust_input = False
+        start_tiers(self)  # the NumPy tier serves now; the native one takes over when compiled (tiers.py)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_inputs:
