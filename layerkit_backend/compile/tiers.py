@@ -19,16 +19,15 @@ import queue
 import threading
 import weakref
 
-from ..backends.native import (CompileError, LayoutError, NoCompilerError, UnsafeCacheError, build_library,
-                               elemwise_kernel)
+from ..backends.native import NoCForm, NoCompilerError, build_library, elemwise_kernel
 from ..config import config
 
-__all__ = ["start_tiers", "wait_native", "STATS"]
+__all__ = ["start_tiers", "schedule", "wait_native", "STATS"]
 
 log = logging.getLogger("layerkit_backend.native")
 
-# Process-wide counts: functions moved to the native tier, compile failures (a generator bug if the compiler
-# exists), and functions with nothing to compile.
+# Process-wide counts: pieces moved to the native tier (functions, scan loops), compile failures (a generator bug
+# if the compiler exists), and pieces with nothing to compile or no C form.
 STATS = {"native": 0, "failed": 0, "nothing": 0}
 _NO_COMPILER_LOGGED = []
 
@@ -69,18 +68,25 @@ _WORKER = _Worker()
 
 
 class _Job:
-    def __init__(self, function):
-        self.ref = weakref.ref(function)
+    """One piece of native work: ``work()`` builds and installs it. Never raises: a failure leaves the NumPy tier."""
+
+    def __init__(self, label, work):
+        self.label, self.work = label, work
         self.done = threading.Event()
 
     def run(self):
         try:
-            function = self.ref()
-            if function is not None:
-                _go_native(function)
-        except Exception as err:  # the native tier must never break a working function
+            self.work()
+        except NoCForm as err:
+            STATS["nothing"] += 1
+            log.debug("native tier: %s stays on the NumPy tier: no C form (%s)", self.label(), err)
+        except NoCompilerError as err:
+            if not _NO_COMPILER_LOGGED:
+                _NO_COMPILER_LOGGED.append(err)
+                log.debug("native tier off: %s", err)
+        except Exception as err:  # a compile failure or a bug: the native tier must never break a working function
             STATS["failed"] += 1
-            log.debug("native tier: %s stays on the NumPy tier: %s: %s", _label(self.ref()), type(err).__name__, err)
+            log.debug("native tier: %s stays on the NumPy tier: %s: %s", self.label(), type(err).__name__, err)
         finally:
             self.done.set()
 
@@ -95,11 +101,27 @@ def start_tiers(function):
     function._native_job = None
     if config.linker == "numpy" or function._xp.is_gpu or function._nan_guard:
         return
-    job = function._native_job = _Job(function)
+    ref = weakref.ref(function)
+
+    def work():
+        f = ref()
+        if f is not None:
+            _go_native(f)
+
+    function._native_job = schedule(lambda: _label(ref()), work)
+
+
+def schedule(label, work):
+    """Run ``work()`` now (``linker=native``) or on the compile thread (``auto``); the job, or None under
+    ``linker=numpy``. ``label()`` names what is compiled in the debug log."""
+    if config.linker == "numpy":
+        return None
+    job = _Job(label, work)
     if config.linker == "native":
         job.run()
     else:
         _WORKER.submit(job)
+    return job
 
 
 def wait_native(function=None, timeout=None):
@@ -138,17 +160,7 @@ def _go_native(function):
         return
     distinct = {k.name: k.source for _, k in kernels.values()}
     body = "\n".join(distinct[name] for name in sorted(distinct))
-    try:
-        lib = build_library(body)
-    except NoCompilerError as err:
-        if not _NO_COMPILER_LOGGED:
-            _NO_COMPILER_LOGGED.append(err)
-            log.debug("native tier off: %s", err)
-        return
-    except (CompileError, LayoutError, UnsafeCacheError, OSError) as err:
-        STATS["failed"] += 1
-        log.debug("native tier: %s stays on the NumPy tier: %s", _label(function), err)
-        return
+    lib = build_library(body)
     old = function._namespace
     thunks = {node: old[f"t{pos}"] for pos, node in enumerate(order)}
     for node, (pos, kernel) in kernels.items():

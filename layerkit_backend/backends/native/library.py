@@ -8,6 +8,7 @@ import os
 import threading
 
 from ...config import config
+from .blas_c import bind_blas, blas_declarations
 from .cache import CompileCache, cache_key
 from .runtime import KERNEL_HEADER, RUNTIME, bind_library, check_layout, init_library
 from .toolchain import find_toolchain
@@ -67,7 +68,7 @@ def _threads():
 
 def full_source(body):
     """The translation unit for generated ``body`` (kernels): vector-math declarations, kernel header, body."""
-    return find_toolchain().declarations() + KERNEL_HEADER + "\n" + body
+    return find_toolchain().declarations() + KERNEL_HEADER + blas_declarations() + "\n" + body
 
 
 def _load(source):
@@ -113,6 +114,7 @@ def build_library(body):
         runtime = _runtime()
         cdll, path = _load(source)
         bind_library(cdll, runtime.cdll)
+        bind_blas(cdll)
         lib = _LOADED[source] = Library(cdll, source, path)
         return lib
 
