@@ -1,4 +1,5 @@
-"""Run the benchmarks (W1 mlp_train, W2 lstm_train, W3 compile, W4 elemwise_overhead, W6 conv_train) and print a table of ratios.
+"""Run the benchmarks (W1 mlp_train, W2 lstm_train, W3 compile, W4 elemwise_overhead, W6 conv_train, native_warmup)
+and print a table of ratios.
 
 Every (workload, variant, system) runs in its own process. Rounds are interleaved: within a round the systems of
 one variant run back to back, in an order rotated each round, so that a noisy minute hits all of them. The table
@@ -38,6 +39,8 @@ JOBS = [
     ("elemwise_overhead.py", "elemwise_overhead", ["n1000", "n1000000", "arith_n1000", "arith_n1000000"]),
     ("conv_train.py", "conv_train", ["b64"]),
     ("fit_train.py", "fit_train", ["mlp_b128", "lstm_b32"]),
+    ("native_warmup.py", "native_warmup", ["mlp_cold", "mlp_warm", "lstm_cold", "lstm_warm", "arith_cold",
+                                           "arith_warm"]),
 ]
 MFLOP_PER_STEP = {"b128": 513.5, "b16": 513.5 / 8}  # 6 * B * sum(W), WORKLOADS.md's convention
 # The issue's targets for layerkit: (workload, variant, against, minimum ratio, what it means).
@@ -152,6 +155,9 @@ def _notes(workload, variant, s):
     e = s["extra"]
     if workload == "compile":
         return f"import {e['import_s']:.2f} s; first call − steady {e['first_call_minus_steady_s'] * 1e3:.1f} ms"
+    if workload == "native_warmup":
+        return (f"first result {e['first_result_s']:.3f} s; first native call {e['native_first_call_s'] * 1e3:.1f} ms;"
+                f" {e['native_pieces']} native pieces")
     if workload == "mlp_train":
         return f"{s['median'] * MFLOP_PER_STEP[variant] / 1e3:.0f} GFLOP/s"
     return ""

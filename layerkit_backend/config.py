@@ -34,6 +34,7 @@ _DEFAULTS = {
     "native_cache": _default_native_cache(),  # per-user compile cache directory ('' = none kept between runs)
     "native_cache_mb": "256",   # bound on the cache's size
     "native_threads": "auto",   # threads for large native loops: 'auto' (the CPUs this process may use) or an int
+    "native_cflags": "",        # extra compiler flags (e.g. '-fsanitize=address' for the sanitizer test)
 }
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),

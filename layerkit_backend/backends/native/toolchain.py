@@ -119,7 +119,8 @@ def _probe(cc):
     if done.returncode != 0:
         raise NoCompilerError(f"C compiler {cc!r} --version exited with {done.returncode}")
     vector_math, libs = _vector_math()
-    return Toolchain(command, done.stdout.strip(), FLAGS, ["-lm"] + libs, vector_math)
+    return Toolchain(command, done.stdout.strip(), FLAGS + tuple(shlex.split(config.native_cflags)), ["-lm"] + libs,
+                     vector_math)
 
 
 def reset():
