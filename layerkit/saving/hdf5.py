@@ -404,15 +404,29 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
         if text is None:
             raise ValueError(f"{os.fspath(filepath)!r} holds no model_config (a weights-only file?); build the "
                              f"model in code and call model.load_weights")
-        model = model_from_config(json.loads(text), custom_objects, safe_mode=safe_mode)
+        model = model_from_config(_json_dict(text, "model_config", filepath), custom_objects, safe_mode=safe_mode)
         group = f["model_weights"] if "model_weights" in f else f
         _load_model_weights(group, model, where=f"load_model({os.fspath(filepath)!r})")
         training = _text_attr(f, "training_config")
         if compile and training is not None:
             with custom_object_scope(custom_objects):
-                _compile_from_training_config(model, json.loads(training), custom_objects)
+                _compile_from_training_config(model, _json_dict(training, "training_config", filepath),
+                                              custom_objects)
                 _restore_optimizer(f, model)
     return model
+
+
+def _json_dict(text, attribute, filepath):
+    """The JSON object stored in a file's ``attribute``, or a clear error naming the file and attribute."""
+    where = f"{os.fspath(filepath)!r}: attribute {attribute!r}"
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{where} is not valid JSON ({error}); the file is damaged or not a Keras model file") \
+            from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a JSON object, received a JSON {type(value).__name__}")
+    return value
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -459,5 +473,10 @@ def model_from_json(json_string, custom_objects=None, safe_mode=None):
     Example:
         >>> # clone = model_from_json(model.to_json())
     """
-    return model_from_config(json.loads(json_string), custom_objects, safe_mode=safe_mode)
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"model_from_json: expected a JSON string, received {type(json_string).__name__} "
+                         f"({error})") from None
+    return model_from_config(config, custom_objects, safe_mode=safe_mode)
 

@@ -240,6 +240,9 @@ def model_from_config(config, custom_objects=None, safe_mode=None):
 
 
 def _model_from_config(config, custom_objects):
+    if not isinstance(config, (dict, list)):
+        raise ValueError(f"model_from_config: expected a dict with 'class_name' and 'config', received "
+                         f"{type(config).__name__} {str(config)[:60]!r}")
     if isinstance(config, list):                # Keras 1/2.0 Sequential: a bare list of layers
         config = {"class_name": "Sequential", "config": {"layers": config}}
     if "class_name" not in config and "layers" in config:   # Keras's model.get_config(): the inner dict
