@@ -16,7 +16,7 @@ import numpy as np
 import layerkit_backend as lb
 
 from . import data as data_module
-from . import loops
+from . import loops, range_checks
 from .compile import resolve_outputs
 from .functions import ModelFunctions
 
@@ -140,6 +140,7 @@ class TrainingMixin:
                                                   zip(expected[1:], array.shape[1:])):
                 raise ValueError(f"Input '{name}': expected arrays of shape {expected}, received shape "
                                  f"{array.shape}")
+        range_checks.check_embedding_inputs(self, xs)
         if not with_targets:
             data_module.check_sample_counts([("input", self.input_names, xs)])
             return xs, None
@@ -152,6 +153,7 @@ class TrainingMixin:
         ys = [a.astype(lb.config.floatX) if a.dtype.kind in "fb" else a for a in ys]
         for (spec, output), array in zip(loss_specs, ys):
             data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+        range_checks.check_sparse_labels(loss_specs, ys)
         sws = data_module.to_arrays(sample_weight, names, "sample_weight")
         if class_weight is not None:
             per_output = class_weight if set(class_weight) <= set(names) and len(names) > 1 else \
