@@ -18,12 +18,12 @@ Example:
 import contextlib
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from ..layers.base import unique_names
+from .atomic_file import atomic_path
 from .model_config import custom_object_scope, model_from_config, model_to_config
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
@@ -90,27 +90,15 @@ def _text_attr(group, name):
 # ----------------------------------------------------------------------------------------------- atomic files
 @contextlib.contextmanager
 def _atomic_h5(filepath, overwrite):
-    """An open HDF5 file that becomes ``filepath`` only if the block completes."""
+    """An open HDF5 file that becomes ``filepath`` only if the block completes (see atomic_file.py)."""
     h5py = _h5py()
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):   # writing HDF5 under that name would make a file nothing can load as .keras
         raise ValueError(f"{filepath!r}: layerkit writes Keras's HDF5 format, not Keras 3's zipped '.keras' "
                          f"format; use a filename ending in '.h5'")
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath!r} already exists and overwrite=False; pass overwrite=True to "
-                              f"replace it")
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(filepath, overwrite) as temporary:
         with h5py.File(temporary, "w") as f:
             yield f
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def _open_for_reading(filepath):
