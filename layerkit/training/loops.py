@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from . import data as data_module
+from . import resume_state
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -59,7 +60,7 @@ def _source_batches(model, source, steps, shuffle, with_targets, class_weight=No
     """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence (``shard``: see
     ``data.array_batches``)."""
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
-        order = np.random.permutation(len(source)) if shuffle else range(len(source))
+        order = resume_state.epoch_rng(model).permutation(len(source)) if shuffle else range(len(source))
         items = (source[int(i)] for i in order)
         if steps is not None:
             items = (item for _, item in zip(range(steps), items))
@@ -116,8 +117,9 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         functions.get("train")
 
         def epoch_batches():
+            rng = resume_state.epoch_rng(model) if shuffle else None   # resumable: see resume_state.py
             return ((functions, b) for b in data_module.array_batches(arrays, batch_size, shuffle,
-                                                                      steps_per_epoch, shard=_shard(model)))
+                                                                      steps_per_epoch, rng, _shard(model)))
     if validation_data is not None:
         if data_module.is_batch_source(validation_data):
             validation = ("source", validation_data, validation_steps)
