@@ -20,6 +20,7 @@ import collections
 import contextlib
 import functools
 import inspect
+import os
 import re
 import threading
 import warnings
@@ -58,6 +59,25 @@ def register_keras_serializable(package="Custom", name=None):
         return obj
 
     return decorate
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):   # not on every platform
+        return None
+
+
+def _check_weight_size(layer_name, weight_name, shape, dtype):
+    """Refuses a weight that cannot fit in this machine's memory (e.g. a config declaring 1.5e9 units) before the
+    initializer tries to fill it: a clear error instead of a MemoryError or the out-of-memory killer."""
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{layer_name}: weight {weight_name!r} has a negative size in shape {shape}")
+    nbytes = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    memory = _physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{layer_name}: weight {weight_name!r} of shape {shape} ({dtype}) needs "
+                         f"{nbytes / 2 ** 30:.1f} GiB, more than this machine's {memory / 2 ** 30:.1f} GiB of memory")
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
@@ -387,6 +407,7 @@ class Layer:
 
         shape = tuple(int(s) for s in shape)
         dtype = dtype or self.dtype
+        _check_weight_size(self.name, name, shape, dtype)
         value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer of weight {name!r} returned shape {value.shape}, "
