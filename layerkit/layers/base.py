@@ -318,10 +318,10 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
+        for callback in getattr(self, "_on_trainable_change", []):   # first, so a warning names this layer
+            callback(self)
         for layer in self._layers:
             layer.trainable = value
-        for callback in getattr(self, "_on_trainable_change", []):
-            callback(self)
 
     @property
     def trainable_weights(self):

@@ -137,5 +137,5 @@ CASES = [
     _effect_case("LambdaCallback", _lambda, epochs=2),
 ]
 CASES.append(Case("callbacks/TerminateOnNaN", _effect_case(
-    "TerminateOnNaN", lambda kl, s: [kl.callbacks.TerminateOnNaN()], lr=10.0, validation=False).program,
+    "TerminateOnNaN", lambda kl, s: [kl.callbacks.TerminateOnNaN()], lr=10.0, epochs=12, validation=False).program,
     _nan_data))

@@ -29,7 +29,8 @@ ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "el
 
 
 def _activation(name):
-    return _dense_stack(f"activation/{name}", lambda kl: [kl.layers.Dense(4, activation=name)], lr=0.01)
+    lr = 1e-4 if name == "exponential" else 0.01   # exp of the outputs grows fast: a small step stays finite
+    return _dense_stack(f"activation/{name}", lambda kl: [kl.layers.Dense(4, activation=name)], lr=lr)
 
 
 def _merge(name, make):

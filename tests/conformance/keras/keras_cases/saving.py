@@ -123,6 +123,24 @@ def _compiled_h5(s):
     s.out["predict"] = model.predict(s.d["x"], verbose=0)
 
 
+def _optimizer_state_case(name, optimizer):
+    """Keras's ``.weights.h5`` of a trained, compiled model carries the optimizer state: the next step matches."""
+    def program(s):
+        kl = s.kl
+        model, _ = _mlp(kl)
+        model.compile(optimizer=optimizer(kl), loss="mse")
+        path = s.file("trained.weights.h5")
+        if s.recording:
+            model.fit(s.d["x"], s.d["y"], epochs=3, batch_size=4, verbose=0)
+            model.save_weights(path)
+        else:
+            model.load_weights(path)
+        s.out["train_on_batch"] = model.train_on_batch(s.d["x"], s.d["y"])
+        s.out["weights"] = model.get_weights()
+
+    return Case(f"saving/weights_h5/optimizer_state/{name}", program, _data)
+
+
 def _roundtrip_weights(s):
     """save_weights / load_weights in one library restores predictions exactly (any file name)."""
     kl = s.kl
@@ -138,5 +156,10 @@ def _roundtrip_weights(s):
 
 CASES = [_weights_case(name, build) for name, build in MODELS.items()]
 CASES += [_h5_case(name, build) for name, build in MODELS.items()]
+CASES += [_optimizer_state_case(name, optimizer) for name, optimizer in (
+    ("Adam", lambda kl: kl.optimizers.Adam(0.05)),
+    ("RMSprop_momentum_centered", lambda kl: kl.optimizers.RMSprop(0.01, momentum=0.5, centered=True)),
+    ("SGD_momentum", lambda kl: kl.optimizers.SGD(0.05, momentum=0.9)),
+    ("Nadam", lambda kl: kl.optimizers.Nadam(0.02)))]
 CASES += [Case("saving/h5/compiled_continues_training", _compiled_h5, _data),
           Case("saving/roundtrip", _roundtrip_weights, _data)]
