@@ -27,6 +27,7 @@ MODULES = [
     "layerkit.constraints",
     "layerkit.saving",
     "layerkit.ops",
+    "layerkit.config",
     "layerkit.backend",
     "layerkit.preprocessing",
     "layerkit.preprocessing.sequence",

@@ -36,6 +36,7 @@ class OutputSpec:
     def __init__(self, name, loss, loss_name, loss_weight, metrics):
         self.name, self.loss, self.loss_name = name, loss, loss_name
         self.loss_weight, self.metrics = loss_weight, metrics
+        self.ignore_class = None    # a sparse loss's label that marks samples to skip (range checks allow it)
 
 
 def _per_output(value, names, what, nested_lists=False):
@@ -92,6 +93,7 @@ def resolve_outputs(output_names, outputs, loss, metrics, loss_weights, weighted
         specs.append(OutputSpec(name, _as_loss(loss_id, loss_obj),
                                 None if loss_obj is None else _loss_name(loss_id, loss_obj),
                                 float(weight if weight is not None else 1.0), resolved))
+        specs[-1].ignore_class = getattr(loss_obj, "_fn_kwargs", {}).get("ignore_class")
     if all(spec.loss is None for spec in specs):
         raise ValueError(f"compile: no loss for any output {output_names}; pass loss=... (a name like 'mse', a "
                          f"function, or a list/dict per output)")

@@ -13,9 +13,11 @@ from ..graph.traversal import ancestors, clone_replace, graph_inputs
 from ..rewrite.engine import rewrite_graph
 from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
+from .interrupts import install_deferring_handler
 from .io import In, Out
 from .linker import link
 from .mode import get_mode
+from .shared_locks import join, locked
 from .sharedvalue import SharedVariable
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
@@ -79,6 +81,10 @@ class Function:
         self._fn, self.source, self._namespace, self._order = link(
             maker.fgraph, n_inputs, specs, output_borrow, update_containers, self._shared_containers, xp,
             output_format, nan_guard, output_device)
+        if self._shared_containers:   # one lock for all the shared state the call reads or writes
+            self._fn = locked(self._fn, join([c.group for c in self._shared_containers]))
+        if update_containers:
+            install_deferring_handler()
         self._by_name = {}
         for k, spec in enumerate(specs):
             if spec.name is not None:
