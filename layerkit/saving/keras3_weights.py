@@ -212,29 +212,30 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
 
 
 def _read_tree(f, model, skip_mismatch, where):
-    """[(variable, value)] for every variable of the model, all checked before anything is assigned."""
+    """[(variable, value)] for every variable of the model. Each dataset's shape and dtype are checked on the
+    file's metadata before it is read, and everything is read before anything is assigned."""
     assignments = []
     for path, node in _entries(_tree(model), ""):
         if not node.own:
             continue
         location = f"{path}/vars" if path else "vars"
         group = f[location] if location in f else None
-        stored = [] if group is None else [np.asarray(group[str(i)]) for i in range(len(group))]
+        datasets = [] if group is None else [group.get(str(i)) for i in range(len(group))]
         problem = None
-        if len(stored) != len(node.own):
+        if len(datasets) != len(node.own) or any(d is None for d in datasets):
             problem = (f"layer '{node.name}' has {len(node.own)} variable(s), the file's '{location}' holds "
-                       f"{len(stored)}")
+                       f"{len(datasets)}")
         else:
-            for variable, value in zip(node.own, stored):
+            for variable, dataset in zip(node.own, datasets):
                 expected = tuple(variable.get_value(borrow=True).shape)
-                if tuple(value.shape) != expected:
+                if tuple(dataset.shape) != expected or dataset.dtype.kind not in "fiub":
                     problem = (f"layer '{node.name}' variable '{variable.name}' has shape {expected}, the file's "
-                               f"'{location}' holds shape {tuple(value.shape)}")
+                               f"'{location}' holds {dataset.dtype} of shape {tuple(dataset.shape)}")
                     break
         if problem is not None:
             if not skip_mismatch:
                 raise ValueError(f"{where}: {problem}")
             warnings.warn(f"{where}: skipping: {problem}")
             continue
-        assignments.extend(zip(node.own, stored))
+        assignments.extend((variable, np.asarray(dataset)) for variable, dataset in zip(node.own, datasets))
     return assignments
