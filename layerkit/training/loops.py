@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from . import data as data_module
+from . import resume_state
 
 __all__ = ["fit", "evaluate", "predict", "pack_outputs"]
 
@@ -60,7 +61,7 @@ def _source_batches(model, source, steps, shuffle, with_targets, class_weight=No
     """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence (``shard``: see
     ``data.array_batches``)."""
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
-        order = np.random.permutation(len(source)) if shuffle else range(len(source))
+        order = resume_state.epoch_rng(model).permutation(len(source)) if shuffle else range(len(source))
         items = (source[int(i)] for i in order)
         if steps is not None:
             items = (item for _, item in zip(range(steps), items))
@@ -85,13 +86,14 @@ class _Passes:
     data that go on across epochs (Keras 3): an epoch ends early when a pass runs out, and the next epoch starts
     a new pass."""
 
-    def __init__(self, arrays, batch_size, shuffle, steps_per_epoch, shard):
+    def __init__(self, arrays, batch_size, shuffle, steps_per_epoch, shard, pass_rng):
         self.arrays, self.batch_size, self.shuffle, self.shard = arrays, batch_size, shuffle, shard
-        self.steps_per_epoch = steps_per_epoch
+        self.steps_per_epoch, self.pass_rng = steps_per_epoch, pass_rng
         self.batches, self.current, self.seen = math.ceil(len(arrays[0]) / batch_size), None, 0
 
     def _new_pass(self):
-        return data_module.array_batches(self.arrays, self.batch_size, self.shuffle, shard=self.shard)
+        return data_module.array_batches(self.arrays, self.batch_size, self.shuffle, rng=self.pass_rng(),
+                                         shard=self.shard)
 
     def epoch(self):
         if self.steps_per_epoch is None:
@@ -145,7 +147,9 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         steps = math.ceil(n / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
                                                                              math.ceil(n / batch_size))
         functions.get("train")
-        passes = _Passes(arrays, batch_size, shuffle, steps_per_epoch, _shard(model))
+        # each pass over the data shuffles with the model's resumable generator (see resume_state.py)
+        passes = _Passes(arrays, batch_size, shuffle, steps_per_epoch, _shard(model),
+                         lambda: resume_state.epoch_rng(model) if shuffle else None)
 
         def epoch_batches():
             return ((functions, b) for b in passes.epoch())
