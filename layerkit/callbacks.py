@@ -82,6 +82,8 @@ class CallbackList:
         return bool(self._wanted[hook])
 
     def call(self, hook, *args):
+        if args and args[-1] is None:
+            args = args[:-1] + ({},)   # hooks always receive a logs dict, as in Keras 3
         for callback in self._wanted[hook]:
             getattr(callback, hook)(*args)
 

@@ -124,19 +124,22 @@ def check_sample_counts(groups):
 
 
 def check_targets(output_name, output_shape, target_shape, loss_name):
-    """Raises a clear error when labels cannot fit the output (the most common Keras shape mistake)."""
+    """Raises a clear error when a built-in loss cannot take these targets: sparse losses take labels of the
+    output's rank minus one (or with a trailing 1); the others take targets of the output's shape, after Keras's
+    squeeze-or-expand of a trailing axis of 1 (so (n,) fits (n, 1) and (n, t) fits (n, t, 1)) and broadcasting."""
     loss_name = loss_name or ""
-    sparse = "sparse" in loss_name
     out_rank, y_rank = len(output_shape), len(target_shape)
-    if sparse:
+    if "sparse" in loss_name:
         ok = y_rank == out_rank - 1 or (y_rank == out_rank and target_shape[-1] == 1)
         hint = "sparse losses take integer class labels of shape (batch,) or (batch, 1)"
     else:
-        last = output_shape[-1]
-        ok = y_rank == out_rank and (last is None or target_shape[-1] == last or
-                                     (target_shape[-1] == 1 and out_rank > 1 and last == 1))
-        if not ok and y_rank == out_rank - 1 and last == 1:
-            ok = True   # (batch,) labels for a (batch, 1) output, as Keras accepts
+        target, output = list(target_shape[1:]), list(output_shape[1:])
+        if y_rank == out_rank + 1 and target and target[-1] == 1:
+            target = target[:-1]
+        elif out_rank == y_rank + 1 and output and output[-1] == 1:
+            output = output[:-1]
+        ok = len(target) == len(output) and all(t is None or o is None or t == o or t == 1 or o == 1
+                                                for t, o in zip(target, output))
         hint = ("integer class labels need loss='sparse_categorical_crossentropy' or one-hot labels "
                 "(layerkit.utils.to_categorical)" if "categorical" in loss_name and
                 (y_rank == out_rank - 1 or target_shape[-1] == 1) else
