@@ -1,8 +1,12 @@
 # make demo | make test | make bench: each creates .venv if missing and installs what it needs.
 # A stamp per target (in .venv) skips reinstalling until pyproject.toml changes. `make test` installs the mpi extra
 # (mpi4py + the mpich wheel, which brings mpiexec into .venv/bin) so the MPI tests run.
+# make keras-fixtures: re-records the Keras 3 conformance fixtures (tests/conformance/keras) in .venv-keras, an
+# environment of its own with Keras 3 on JAX, plus torch for the few cases recorded with Keras on torch (created or
+# completed if missing; `make test` never needs it). RECORD_ARGS="--only NAME" re-records some cases.
 PYTHON := .venv/bin/python
 PIP := .venv/bin/pip
+KERAS_PYTHON := .venv-keras/bin/python
 
 # `make test` runs the whole suite on the NumPy tier, then the op tables, gradient checks, scan suites and the
 # property test on the native tier (generated C; libraries come from the compile cache after the first run).
@@ -13,7 +17,7 @@ NATIVE_TESTS := tests/backend/test_elemwise_ops.py tests/backend/test_reduce_lin
 	tests/backend/test_scan_grad.py tests/backend/test_scan_rewrites.py tests/backend/test_scan_shaped_steps.py \
 	tests/backend/test_scan_lstm_lm.py tests/backend/test_property.py tests/backend/test_function.py
 
-.PHONY: demo test test-native test-slow bench
+.PHONY: demo test test-native test-slow bench keras-fixtures
 
 demo: .venv/.stamp-demo
 	$(PYTHON) examples/addition_rnn.py
@@ -32,11 +36,16 @@ test-slow: .venv/.stamp-test
 bench: .venv/.stamp-bench
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
+keras-fixtures: .venv-keras/.stamp-torch
+	KERAS_BACKEND=jax $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
+	KERAS_BACKEND=torch $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
+
 $(PYTHON):
 	python3 -m venv .venv
 
-.venv/.stamp-demo: pyproject.toml | $(PYTHON)
-	$(PIP) install -q -e .
+# the demo draws its training curves, so it installs the plot extra (matplotlib)
+.venv/.stamp-demo: pyproject.toml Makefile | $(PYTHON)
+	$(PIP) install -q -e .[plot]
 	touch $@
 
 .venv/.stamp-test: pyproject.toml | $(PYTHON)
@@ -46,4 +55,13 @@ $(PYTHON):
 # torch comes only from the pin in the bench extra (torch==2.13.0, a local CPU wheel)
 .venv/.stamp-bench: pyproject.toml | $(PYTHON)
 	$(PIP) install -q -e .[test,bench]
+	touch $@
+
+$(KERAS_PYTHON):
+	python3 -m venv .venv-keras
+	.venv-keras/bin/pip install -q "keras>=3,<4" jax h5py
+
+# torch only from the project's pin (a local CPU wheel)
+.venv-keras/.stamp-torch: | $(KERAS_PYTHON)
+	.venv-keras/bin/pip install -q torch==2.13.0
 	touch $@

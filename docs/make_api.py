@@ -26,6 +26,8 @@ MODULES = [
     "layerkit.regularizers",
     "layerkit.constraints",
     "layerkit.saving",
+    "layerkit.ops",
+    "layerkit.config",
     "layerkit.backend",
     "layerkit.preprocessing",
     "layerkit.preprocessing.sequence",

@@ -10,7 +10,7 @@ import layerkit_backend as lb
 import layerkit_backend.tensor as T
 
 from . import backend as K
-from .layers.base import to_snake_case
+from .layers.base import auto_name, to_snake_case
 
 __all__ = ["Metric", "AUC", "Precision", "Recall", "confusion_updates"]
 
@@ -22,7 +22,8 @@ class Metric:
     ``update_state`` (returning update pairs) and ``result(values=None)``."""
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or to_snake_case(type(self).__name__)
+        # without a name, Keras 3 names metric objects like layers: 'auc', then 'auc_1'... (history keys follow)
+        self.name = name or auto_name(to_snake_case(type(self).__name__))
         self.dtype = dtype or K.floatx()
         self._variables = []
 
@@ -107,7 +108,7 @@ class AUC(Metric):
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
                  thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
-        super().__init__(name or "auc", dtype)
+        super().__init__(name, dtype)
         if curve not in ("ROC", "PR"):
             raise ValueError(f"AUC: expected curve 'ROC' or 'PR', received {curve!r}")
         if summation_method not in ("interpolation", "minoring", "majoring"):

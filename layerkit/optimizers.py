@@ -24,8 +24,8 @@ import layerkit_backend.tensor as T
 from layerkit import optimizer_schedules as schedules
 from layerkit.initializers import deserialize_object
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "AdamW", "schedules",
-           "serialize", "deserialize", "get"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "AdamW", "Lion",
+           "schedules", "serialize", "deserialize", "get"]
 
 # Keras 3 configuration keys for features not provided here: accepted when they leave the feature off
 _OFF_KEYS = {"use_ema": False, "loss_scale_factor": None, "gradient_accumulation_steps": None}
@@ -137,13 +137,16 @@ class Optimizer:
         if len(weights) != len(variables):
             raise ValueError(f"{type(self).__name__}.set_weights: expected {len(variables)} arrays "
                              f"(iterations + slots; call get_updates first to create slots), received {len(weights)}")
+        values = []   # all checked before any is set: a bad array leaves the optimizer unchanged
         for var, value in zip(variables, weights):
             value = np.asarray(value)
-            current = var.get_value()
+            current = var.get_value(borrow=True)
             if value.shape != current.shape:
                 raise ValueError(f"{type(self).__name__}.set_weights: expected shape {current.shape} for "
                                  f"{var.name}, received {value.shape}")
-            var.set_value(value.astype(current.dtype))
+            values.append(value.astype(current.dtype))
+        for var, value in zip(variables, values):
+            var.set_value(value)
 
     # -- updates ----------------------------------------------------------------------------------------------
     def get_updates(self, loss, params):
@@ -409,7 +412,30 @@ class Nadam(Optimizer):
         return {**super().get_config(), **_arguments(self, ("beta_1", "beta_2", "epsilon"))}
 
 
-_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam, AdamW)}
+class Lion(Optimizer):
+    """``w -= lr * sign(b1 * m + (1 - b1) * g)``; then ``m = b2 * m + (1 - b2) * g`` (Chen et al., 2023; Keras 3's
+    ``Lion``).
+
+    Example: ``Lion(learning_rate=0.0001).get_updates(loss, [w])``.
+    """
+    _slots = ("momentum",)
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+        if not 0.0 <= beta_1 <= 1.0:
+            raise ValueError(f"Lion: beta_1 must be in [0, 1], received {beta_1}")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+
+    def _update_rule(self, g, value, lr, slots, ctx):
+        m = slots["momentum"]
+        step = T.sgn(m * self.beta_1 + g * (1.0 - self.beta_1))
+        return value - lr * step, {"momentum": m * self.beta_2 + g * (1.0 - self.beta_2)}
+
+    def get_config(self):
+        return {**super().get_config(), **_arguments(self, ("beta_1", "beta_2"))}
+
+
+_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam, AdamW, Lion)}
 _CLASSES.update({name.lower(): cls for name, cls in _CLASSES.items()})
 
 

@@ -129,6 +129,12 @@ class MultiHeadAttention(Layer):
                  bias_constraint=None, seed=None, **kwargs):
         kwargs = drop_keras3_keys(kwargs, "MultiHeadAttention")
         kwargs.pop("flash_attention", None)
+        # newer Keras 3 writes these two options; accepted when off (their defaults), refused otherwise
+        for key, off in (("sliding_window", None), ("use_gate", False)):
+            value = kwargs.pop(key, off)
+            if value not in (off, None, False):
+                raise ValueError(f"MultiHeadAttention: {key}={value!r} is not supported by layerkit (files with "
+                                 f"{key} off load)")
         # Keras 2 writes the call shapes so a loaded layer has its weights before it is called
         signature = [kwargs.pop(key, None) for key in ("query_shape", "value_shape", "key_shape")]
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)

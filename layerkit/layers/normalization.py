@@ -87,8 +87,10 @@ class _Normalization(Layer):
 class BatchNormalization(_Normalization):
     """Normalises each feature along ``axis`` (default -1, the channels).
 
-    ``training=True``: batch mean and (biased) variance, and adds the moving-average updates
-    ``moving = moving * momentum + batch * (1 - momentum)`` with ``add_update``. Otherwise: the moving statistics.
+    ``training=True`` on a trainable layer: batch mean and (biased) variance, and adds the moving-average updates
+    ``moving = moving * momentum + batch * (1 - momentum)`` with ``add_update``. Otherwise, and always when the
+    layer is frozen (``trainable=False``, also through a frozen model, as for fine-tuning): the moving statistics,
+    which then never change (Keras 3's rule).
     Weights in Keras's order: gamma, beta, moving_mean, moving_variance (the last two non-trainable).
 
     Example:
@@ -124,7 +126,7 @@ class BatchNormalization(_Normalization):
 
     def call(self, inputs, training=None):
         reduce_axes = [a for a in range(inputs.ndim) if a not in self._axes]
-        if training is True:
+        if training is True and self.trainable:
             mean = T.mean(inputs, axis=reduce_axes)
             variance = T.mean(T.sqr(inputs - T.mean(inputs, axis=reduce_axes, keepdims=True)), axis=reduce_axes)
             m = self.momentum

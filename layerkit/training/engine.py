@@ -15,9 +15,10 @@ import numpy as np
 
 import layerkit_backend as lb
 
+from .. import losses as losses_module
 from . import data as data_module
-from . import loops
-from .compile import resolve_outputs
+from . import loops, range_checks
+from .compile import reported_names, resolve_outputs
 from .functions import ModelFunctions
 
 __all__ = ["TrainingMixin"]
@@ -67,7 +68,10 @@ class TrainingMixin:
 
     @property
     def metrics_names(self):
-        return self._functions().names("test") if self._compile_args else []
+        """The names of ``evaluate()``'s values, in its order (Keras 3 lists its metric objects instead)."""
+        if self._compile_args is None or self.outputs is None:
+            return []
+        return reported_names(self._resolve_compile(), getattr(self, "_reported_output_order", None))
 
     def _trainable_changed(self, layer):
         if self._compile_args is not None and not self._trainable_warned:
@@ -88,7 +92,7 @@ class TrainingMixin:
 
     def _functions(self, target_types=None, with_sample_weights=False):
         specs = self._resolve_compile()
-        loss_outputs = [o for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        loss_outputs = [o for s, o in zip(specs, self.outputs) if s.loss is not None]
         if target_types is None:
             target_types = tuple((lb.config.floatX if o.dtype.startswith("float") else o.dtype,
                                   _target_shape(o.type.shape)) for o in loss_outputs)
@@ -106,7 +110,7 @@ class TrainingMixin:
             raise ValueError(f"Model '{self.name}': the input shape is unknown; call the model on data or give the "
                              f"first layer input_shape= before fitting on a generator")
         given = list(x) if isinstance(x, (list, tuple)) and all(isinstance(a, np.ndarray) for a in x) else [x]
-        arrays = [np.asarray(a) for a in given]
+        arrays = [data_module.as_data_array(a, "input", f"{self.name} input {k}") for k, a in enumerate(given)]
         arrays = [a.astype(lb.config.floatX) if a.dtype.kind == "f" else a for a in arrays]
         self._set_inputs_from_data(arrays)
         if self._compile_args is not None:
@@ -114,7 +118,24 @@ class TrainingMixin:
             self._resolve_compile()
 
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, with_targets=True):
-        """(arrays to feed: inputs + targets + sample weights, the ModelFunctions for them)."""
+        """(arrays to feed: inputs + targets + sample weights, the ModelFunctions for them).
+
+        A model built here from the data's shapes (a Sequential without an input shape) is unbuilt again if the
+        data turns out to be wrong: a failed call changes nothing, build state included.
+        """
+        if self.inputs is not None:
+            return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
+        states = _layer_states(self)
+        try:
+            return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
+        except BaseException:
+            _restore_layer_states(states)
+            raise
+
+    def _prepare_built(self, x, y, sample_weight, class_weight, with_targets):
+        if x is None:
+            raise ValueError(f"Model '{self.name}': expected input data x (arrays, a list or dict of arrays, or a "
+                             f"generator), received None")
         self._ensure_inputs(x)
         xs = data_module.to_arrays(x, self.input_names, "input", [i.dtype for i in self.inputs])
         for name, array, tensor in zip(self.input_names, xs, self.inputs):
@@ -123,18 +144,21 @@ class TrainingMixin:
                                                   zip(expected[1:], array.shape[1:])):
                 raise ValueError(f"Input '{name}': expected arrays of shape {expected}, received shape "
                                  f"{array.shape}")
+        range_checks.check_embedding_inputs(self, xs)
         if not with_targets:
             data_module.check_sample_counts([("input", self.input_names, xs)])
             return xs, None
         specs = self._resolve_compile()
-        loss_specs = [(s, o) for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        loss_specs = [(s, o) for s, o in zip(specs, self.outputs) if s.loss is not None]
         names = [s.name for s, _ in loss_specs]
         if y is None:
             raise ValueError(f"Model '{self.name}': targets y are needed for outputs {names}")
         ys = data_module.to_arrays(y, names, "target")
         ys = [a.astype(lb.config.floatX) if a.dtype.kind in "fb" else a for a in ys]
         for (spec, output), array in zip(loss_specs, ys):
-            data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+            if losses_module.is_builtin(spec.loss):   # a custom loss decides itself what targets it takes
+                data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+        range_checks.check_sparse_labels(loss_specs, ys)
         sws = data_module.to_arrays(sample_weight, names, "sample_weight")
         if class_weight is not None:
             per_output = class_weight if set(class_weight) <= set(names) and len(names) > 1 else \
@@ -196,11 +220,42 @@ class TrainingMixin:
         values = functions.get("test")(*arrays)
         return _results(dict(zip(functions.names("test"), (float(v) for v in values))), return_dict)
 
+    def __call__(self, inputs, *args, **kwargs):
+        """Called on symbolic tensors: the model as a layer. Called on NumPy arrays (Keras 3's eager call): the
+        outputs for them now, as arrays (``training=True`` runs dropout and batch statistics; nothing is updated).
+
+        Example:
+            >>> import numpy as np
+            >>> from layerkit.models import Sequential
+            >>> from layerkit.layers import Input, Dense
+            >>> model = Sequential([Input(shape=(3,)), Dense(2)])
+            >>> model(np.ones((4, 3), dtype="float32")).shape
+            (4, 2)
+        """
+        if _is_data(inputs):
+            return self._call_on_data(inputs, bool(kwargs.get("training")))
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _call_on_data(self, x, training):
+        xs, _ = self._prepare(x, with_targets=False)
+        if not training:
+            outputs = self._predict_function()(*xs)
+        else:
+            function = self.__dict__.get("_training_call_function")
+            if function is None:
+                from ..layers.base import CallContext, flatten
+
+                with CallContext():   # the layers' updates (moving statistics) are collected and dropped
+                    symbolic = flatten(_symbolic_call(self, self._nested_inputs, training=True))
+                function = lb.function(list(self.inputs), symbolic, on_unused_input="ignore")
+                self.__dict__["_training_call_function"] = function
+            outputs = function(*xs)
+        return loops.pack_outputs(self, [np.array(output, copy=True) for output in outputs])
+
     def predict_on_batch(self, x):
         """The outputs for one batch."""
         xs, _ = self._prepare(x, with_targets=False)
-        outputs = self._predict_function()(*xs)
-        return outputs[0] if len(outputs) == 1 else list(outputs)
+        return loops.pack_outputs(self, [np.array(output, copy=True) for output in self._predict_function()(*xs)])
 
     def _predict_function(self):
         if "predict" not in self._function_sets:
@@ -215,6 +270,20 @@ class TrainingMixin:
             functions.reset_metrics("test")
 
 
+def _is_data(inputs):
+    """True for NumPy arrays (or a list/tuple/dict of them), the inputs of an eager model call."""
+    if isinstance(inputs, dict):
+        inputs = list(inputs.values())
+    if isinstance(inputs, (list, tuple)):
+        return bool(inputs) and all(isinstance(a, np.ndarray) for a in inputs)
+    return isinstance(inputs, np.ndarray)
+
+
+def _symbolic_call(model, inputs, **kwargs):
+    """The layer call on symbolic tensors (``Layer.__call__``), past the training mixin's ``__call__``."""
+    return super(TrainingMixin, model).__call__(inputs, **kwargs)
+
+
 def _results(logs, return_dict):
     if return_dict:
         return logs
@@ -225,6 +294,18 @@ def _results(logs, return_dict):
 def _target_shape(shape):
     shape = tuple(shape)
     return (None,) * (len(shape) - 1) + (shape[-1],) if len(shape) >= 2 else (None,) * len(shape)
+
+
+def _layer_states(model):
+    """Each layer's attributes, with list, dict and set values copied one level deep (what building appends to)."""
+    return [(layer, {k: (type(v)(v) if type(v) in (list, dict, set) else v) for k, v in vars(layer).items()})
+            for layer in _all_layers(model)]
+
+
+def _restore_layer_states(states):
+    for layer, attributes in states:
+        vars(layer).clear()
+        vars(layer).update(attributes)
 
 
 def _all_layers(model):

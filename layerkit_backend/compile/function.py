@@ -13,9 +13,11 @@ from ..graph.traversal import ancestors, clone_replace, graph_inputs
 from ..rewrite.engine import rewrite_graph
 from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
+from .interrupts import install_deferring_handler
 from .io import In, Out
 from .linker import link
 from .mode import get_mode
+from .shared_locks import join, locked
 from .tiers import start_tiers
 from .sharedvalue import SharedVariable
 
@@ -80,13 +82,23 @@ class Function:
         update_containers = [swap.get(s, s).container for s in update_shared]
         self._link_args = (maker.fgraph, n_inputs, specs, output_borrow, update_containers,
                            self._shared_containers, xp, output_format, nan_guard, output_device)
-        self._fn, self.source, self._namespace, self._order = link(*self._link_args)
+        fn, self.source, self._namespace, self._order = link(*self._link_args)
+        self._fn = self._guarded(fn)
+        if update_containers:
+            install_deferring_handler()
         self._by_name = {}
         for k, spec in enumerate(specs):
             if spec.name is not None:
                 self._by_name.setdefault(spec.name, k)
         self.trust_input = False
         start_tiers(self)  # the NumPy tier serves now; the native one takes over when compiled (tiers.py)
+
+    def _guarded(self, fn):
+        """``fn`` as the call path runs it: under the lock of the shared state it reads or writes (also for the
+        native tier's relinked body, compile/tiers.py)."""
+        if self._shared_containers:   # one lock for all the shared state the call reads or writes
+            return locked(fn, join([c.group for c in self._shared_containers]))
+        return fn
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_inputs:

@@ -171,6 +171,6 @@ def _go_native(function):
     function._namespace = namespace
     function.source = (source + f"\n/* native tier ({listing}); library {lib.path}, runtime in "
                        f"layerkit_backend/backends/native/runtime.py */\n" + body)
-    function._fn = fn
+    function._fn = function._guarded(fn)
     function.tier = "native"
     STATS["native"] += 1

@@ -60,6 +60,7 @@ class RandomStreams:
         self.default_instance_seed = np.random.SeedSequence(seed).entropy
         self._seed = self.default_instance_seed
         self.state_updates = []
+        self._pending = {}    # stream index -> generator to start from (set_states)
 
     def seed(self, seed=None):
         """Re-seed every stream made so far (and those made later) from ``seed`` (default: the creation seed).
@@ -70,6 +71,22 @@ class RandomStreams:
         self._seed = self.default_instance_seed if seed is None else np.random.SeedSequence(seed).entropy
         for index, (state, _) in enumerate(self.state_updates):
             state.set_value(_generator(self._seed, index), borrow=True)
+
+    def get_states(self):
+        """``(seed, [generator of each stream])``: everything :meth:`set_states` needs to continue the draws."""
+        return self._seed, [state.get_value() for state, _ in self.state_updates]
+
+    def set_states(self, seed, generators):
+        """Continues from :meth:`get_states`' result: the streams made so far take their generators, and streams
+        made later (a graph built after a model was loaded) take the remaining ones in order."""
+        generators = list(generators)
+        bad = [g for g in generators if not isinstance(g, np.random.Generator)]
+        if bad:
+            raise TypeError(f"RandomStreams.set_states: expected numpy Generators, received {type(bad[0]).__name__}")
+        self._seed = seed
+        for (state, _), generator in zip(self.state_updates, generators):
+            state.set_value(generator, borrow=True)
+        self._pending = dict(enumerate(generators))
 
     def updates(self):
         """The ``(shared_state, new_state)`` pairs, for functions compiled with ``no_default_updates=True``."""
@@ -86,8 +103,8 @@ class RandomStreams:
         """A draw from ``op``, a function of ``tensor.random`` (``op(rng, *args, **kwargs) -> (new_rng,
         sample)``), on a new stream. The sample carries ``rng`` (its shared state) and ``update``."""
         index = len(self.state_updates)
-        state = RandomStateSharedVariable(RandomGeneratorType(), _generator(self._seed, index),
-                                          name=f"random_state_{index}", borrow=True)
+        generator = self._pending.pop(index, None) or _generator(self._seed, index)
+        state = RandomStateSharedVariable(RandomGeneratorType(), generator, name=f"random_state_{index}", borrow=True)
         new_state, sample = op(state, *args, **kwargs)
         state.default_update = new_state
         sample.rng, sample.update = state, (state, new_state)
