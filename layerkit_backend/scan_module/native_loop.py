@@ -87,7 +87,7 @@ def _build(op, node, step_function, numpy_loop):
     import ctypes
 
     kernel.argtypes = [ctypes.c_ssize_t] + [ctypes.py_object] * len(rows)
-    return _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtypes, numpy_loop, source)
+    return _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtypes, numpy_loop, source, lib)
 
 
 def _loop_source(op, program, rows, dtypes, tap_start, taps):
@@ -159,7 +159,7 @@ def _loop_source(op, program, rows, dtypes, tap_start, taps):
     return "#include <stdlib.h>\n" + "\n".join(lines) + "\n"
 
 
-def _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtypes, numpy_loop, source):
+def _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtypes, numpy_loop, source, library):
     """The Python side of the C loop: the outer buffers as loop.py makes them, one C call, the NumPy loop for
     anything else."""
     from ..backends.blas import get_blas_threads, set_blas_threads
@@ -204,4 +204,5 @@ def _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtyp
         return results[0] if len(results) == 1 else tuple(results)
 
     c_loop.source = source
+    c_loop.library = library  # loaded while the loop lives
     return c_loop

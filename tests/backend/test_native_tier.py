@@ -277,3 +277,20 @@ def test_warm_cache_loads_without_compiling(flags, private_cache, monkeypatch):
     monkeypatch.setattr(toolchain.Toolchain, "compile", no_compile)
     f = lb.function([x], T.cos(x) * 7 + 2)
     assert f.tier == "native"
+
+
+@needs_cc
+def test_a_library_is_unloaded_with_the_last_function_using_it(flags, private_cache):
+    import gc
+    import weakref
+
+    flags(linker="native")
+    x = T.dvector("x")
+    f = lb.function([x], T.sinh(x) * 5 + 3)
+    lib = next(v for k, v in f._namespace.items() if k.startswith("t") and k[1:].isdigit()).__globals__["_library"]
+    ref = weakref.ref(lib)
+    del lib, f
+    gc.collect()
+    assert ref() is None
+    g = lb.function([x], T.sinh(x) * 5 + 3)  # loaded again from the cache, and it works
+    np.testing.assert_allclose(g(np.ones(2)), np.sinh(1.0) * 5 + 3)

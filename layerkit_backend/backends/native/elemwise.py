@@ -55,7 +55,7 @@ class ElemwiseKernel:
         n = len(node.inputs)
         kernel = library.function(self.name, n + 1)
         args = ", ".join(f"i{k}" for k in range(n))
-        ns = {"_kernel": kernel, "_fallback": fallback, "_empty": np.empty, "_ndarray": np.ndarray,
+        ns = {"_kernel": kernel, "_library": library, "_fallback": fallback, "_empty": np.empty, "_ndarray": np.ndarray,
               "_asarray": np.asarray, "_dt": np.dtype(out.dtype)}
         lines = [f"    if i{k}.__class__ is not _ndarray: i{k} = _asarray(i{k})"
                  for k, v in enumerate(node.inputs) if v.ndim == 0]

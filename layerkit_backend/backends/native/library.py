@@ -6,6 +6,7 @@ same source are loaded once per process.
 import ctypes
 import os
 import threading
+import weakref
 
 from ...config import config
 from .blas_c import bind_blas, blas_declarations
@@ -26,11 +27,18 @@ class LayoutError(RuntimeError):
 
 
 class Library:
-    """A loaded library: ``source`` (C), ``path``, and its entry points by name."""
+    """A loaded library: ``source`` (C), ``path``, and its entry points by name.
 
-    def __init__(self, cdll, source, path):
+    The library is unloaded (dlclose) when the object is collected, so a process that builds model after model does
+    not keep every library it ever loaded: whatever calls into it (a thunk, a scan loop) holds the Library itself,
+    not just an entry point.
+    """
+
+    def __init__(self, cdll, source, path, unload=True):
         self.cdll, self.source, self.path = cdll, source, path
         self._functions = {}
+        if unload:
+            weakref.finalize(self, _dlclose, cdll._handle).atexit = False  # at exit the process unmaps it anyway
 
     def function(self, name, nargs):
         """The entry point ``int name(lk_array *, ...)`` taking ``nargs`` arrays."""
@@ -46,8 +54,15 @@ class Library:
         return getattr(self.cdll, name)
 
 
+def _dlclose(handle):
+    import _ctypes
+
+    _ctypes.dlclose(handle)
+
+
 _LOCK = threading.Lock()
-_LOADED = {}
+_LOADED = weakref.WeakValueDictionary()  # source -> Library, while something uses it
+_RUNTIME = []
 _CACHE = []
 
 
@@ -90,15 +105,14 @@ def _load(source):
 
 def _runtime():
     """The runtime library, built and checked once per process."""
-    lib = _LOADED.get("runtime")
-    if lib is None:
+    if not _RUNTIME:
         cdll, path = _load(RUNTIME)
         if not check_layout(cdll):
             raise LayoutError("the native runtime reads NumPy's array struct at other offsets than this "
                               "interpreter uses")
         init_library(cdll, _threads(), THREAD_WORK)
-        lib = _LOADED["runtime"] = Library(cdll, RUNTIME, path)
-    return lib
+        _RUNTIME.append(Library(cdll, RUNTIME, path, unload=False))  # kernel libraries point into it
+    return _RUNTIME[0]
 
 
 def build_library(body):
@@ -123,5 +137,6 @@ def reset():
     """Forget loaded libraries and the cache object (tests change config.native_cache)."""
     with _LOCK:
         _LOADED.clear()
+        _RUNTIME.clear()
         _CACHE.clear()
 
