@@ -3,9 +3,10 @@ loaded.
 
 ``function()`` links the NumPy tier as always (first result in milliseconds). Then, under ``config.linker``:
 
-- ``'auto'`` (default): a background thread generates C for the nodes that have a C form, compiles it (or finds it
-  in the compile cache) and loads it; the function then relinks with native thunks for those nodes and swaps its
-  callable between two calls (a call already running finishes on the tier it started on);
+- ``'auto'`` (default): once the first call has returned, a background thread generates C for the nodes that have a
+  C form, compiles it (or finds it in the compile cache) and loads it; the function then relinks with native thunks
+  for those nodes and swaps its callable between two calls (a call already running finishes on the tier it started
+  on);
 - ``'native'``: the same, before ``function()`` returns (tests and benchmarks that want native from the first call);
 - ``'numpy'``: never.
 
@@ -33,21 +34,44 @@ _NO_COMPILER_LOGGED = []
 
 
 class _Worker:
-    """One daemon thread running compile jobs in order (one compiler at a time on a small machine)."""
+    """One daemon thread running compile jobs in order (one compiler at a time on a small machine).
+
+    While a first call is running (``hold``), new jobs wait: generating C holds the GIL, and the first result must
+    not wait for it.
+    """
 
     def __init__(self):
         self.jobs = queue.Queue()
         self.pending = 0
+        self.held = 0
+        self.deferred = []
         self.idle = threading.Condition()
         self.thread = None
 
     def submit(self, job):
         with self.idle:
             self.pending += 1
+            if self.held:
+                self.deferred.append(job)
+                return
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="layerkit-native-compiler", daemon=True)
                 self.thread.start()
         self.jobs.put(job)
+
+    def hold(self):
+        with self.idle:
+            self.held += 1
+
+    def release(self):
+        with self.idle:
+            self.held -= 1
+            if self.held:
+                return
+            jobs, self.deferred = self.deferred, []
+            self.pending -= len(jobs)
+        for job in jobs:
+            self.submit(job)
 
     def _run(self):
         while True:
@@ -96,7 +120,11 @@ def _label(function):
 
 
 def start_tiers(function):
-    """Give ``function`` (just linked on the NumPy tier) its native tier, as ``config.linker`` says."""
+    """Give ``function`` (just linked on the NumPy tier) its native tier, as ``config.linker`` says.
+
+    Under ``auto`` the compile is scheduled when the first call returns (a function never called never compiles,
+    and the first result never shares the interpreter with code generation); under ``native`` it happens now.
+    """
     function.tier = "numpy"
     function._native_job = None
     if config.linker == "numpy" or function._xp.is_gpu or function._nan_guard:
@@ -108,7 +136,23 @@ def start_tiers(function):
         if f is not None:
             _go_native(f)
 
-    function._native_job = schedule(lambda: _label(ref()), work)
+    if config.linker == "native":
+        function._native_job = schedule(lambda: _label(ref()), work)
+        return
+    body = function._fn
+
+    def first_call(*args):
+        _WORKER.hold()  # compiles scheduled meanwhile (scan loops, steps) wait for this call too
+        try:
+            return body(*args)
+        finally:
+            f = ref()
+            if f is not None and f._fn is first_call:
+                f._fn = body
+                f._native_job = schedule(lambda: _label(ref()), work)
+            _WORKER.release()
+
+    function._fn = first_call
 
 
 def schedule(label, work):
@@ -126,8 +170,9 @@ def schedule(label, work):
 
 def wait_native(function=None, timeout=None):
     """Wait until ``function`` has its native tier (or stays on NumPy); True when native code serves its calls.
+    A function compiles after its first call: before that this returns False at once.
 
-    Without ``function``, wait until every pending compile (including scan steps compiled on a first call) is done;
+    Without ``function``, wait until every pending compile (including scan loops compiled on a first call) is done;
     True unless the timeout passed first.
 
     Example:

@@ -11,6 +11,7 @@ errors). Loops with shared-variable states (random streams) or a stopping condit
 In ``linker=auto`` the C loop compiles on the background compile thread (compile/tiers.py) while the NumPy loop
 serves calls, and takes over between two calls.
 """
+import ctypes
 import hashlib
 
 import numpy as np
@@ -84,8 +85,6 @@ def _build(op, node, step_function, numpy_loop):
     source = source.replace("LK_STEP", name + "_step").replace("LK_LOOP", name)
     lib = build_library(source)
     kernel = lib.function(name, 0)
-    import ctypes
-
     kernel.argtypes = [ctypes.c_ssize_t] + [ctypes.py_object] * len(rows)
     return _python_loop(op, kernel, seq_rows, state_rows, nit_rows, nonseq_shapes, dtypes, numpy_loop, source, lib)
 

@@ -84,6 +84,18 @@ def test_auto_starts_on_numpy_and_switches_between_calls(flags, private_cache):
 
 
 @needs_cc
+def test_auto_compiles_once_the_first_call_has_returned(flags, private_cache):
+    flags(linker="auto")
+    x = T.dvector("x")
+    f = lb.function([x], T.cosh(x) * 3 + 1)
+    assert not lb.wait_native(f, timeout=0)  # never called: nothing is compiling, nothing to wait for
+    assert f._native_job is None
+    np.testing.assert_allclose(f(np.zeros(3)), 4.0)
+    assert lb.wait_native(f, timeout=120) and f.tier == "native"
+    np.testing.assert_allclose(f(np.zeros(3)), 4.0)
+
+
+@needs_cc
 def test_native_flag_compiles_before_function_returns(flags, private_cache):
     flags(linker="native")
     x = T.dvector("x")

@@ -107,11 +107,12 @@ def elemwise_kernel(node):
     fast_cond = " && ".join([f"st[0] == sizeof({out_ctype})"] +
                             [f"st[{k + 1}] == sizeof({t})" for k, t in enumerate(in_ctypes) if not small[k]])
     fast_ptrs = [f"        {out_ctype} *o = ({out_ctype} *)p[0];"]
-    fast_ptrs += [f"        const {t} *a{k} = (const {t} *)p[{k + 1}];" for k, t in enumerate(in_ctypes) if not small[k]]
+    fast_ptrs += [f"        const {t} *a{k} = (const {t} *)p[{k + 1}];"
+                  for k, t in enumerate(in_ctypes) if not small[k]]
     fast_loads = [f"            const {t} i{k} = {'v%d' % k if small[k] else 'a%d[j]' % k};"
                   for k, t in enumerate(in_ctypes)]
-    slow_loads = [f"            const {t} i{k} = {'v%d' % k if small[k] else f'*(const {t} *)(p[{k + 1}] + j * st[{k + 1}])'};"
-                  for k, t in enumerate(in_ctypes)]
+    strided = [f"v{k}" if small[k] else f"*(const {t} *)(p[{k + 1}] + j * st[{k + 1}])" for k, t in enumerate(in_ctypes)]
+    slow_loads = [f"            const {t} i{k} = {load};" for k, (t, load) in enumerate(zip(in_ctypes, strided))]
     last = f"s{len(comp.steps) - 1}"
     params = ", ".join(["lk_array *o"] + [f"lk_array *x{k}" for k in range(nin)])
     source = "\n".join([

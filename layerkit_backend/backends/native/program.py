@@ -207,12 +207,10 @@ class StaticProgram:
             return False
         got = np.asarray(got)
         base = raw.ctypes.data + start
-        if got.dtype.name != node.outputs[0].dtype or not (raw.ctypes.data <= got.ctypes.data < raw.ctypes.data + raw.size
-                                                            or got.size == 0) \
-                or not np.may_share_memory(got, raw):
-            return False
-        if got.shape != _static_shape(node.outputs[0]):
-            return False
+        inside = raw.ctypes.data <= got.ctypes.data < raw.ctypes.data + raw.size
+        if not inside or not np.may_share_memory(got, raw) or got.dtype.name != node.outputs[0].dtype \
+                or got.shape != _static_shape(node.outputs[0]):
+            return False  # a copy (or another dtype): not a view for this layout
         self._buf[node.outputs[0]] = Buffer(src.base, src.offset + got.ctypes.data - base, got.shape, got.strides,
                                             got.dtype.name)
         return True

@@ -25,7 +25,8 @@ import numpy as np
 
 from ..scalar_c import CTYPES, c_preamble
 
-__all__ = ["RUNTIME", "KERNEL_HEADER", "bind_library", "DTYPE_CODES", "MAX_DIMS", "MAX_OPERANDS", "init_library", "check_layout", "ABI_VERSION"]
+__all__ = ["RUNTIME", "KERNEL_HEADER", "bind_library", "DTYPE_CODES", "MAX_DIMS", "MAX_OPERANDS", "init_library",
+           "check_layout", "ABI_VERSION"]
 
 # Bumped when the runtime's C interface changes (part of every cache key through the source anyway).
 ABI_VERSION = 1
