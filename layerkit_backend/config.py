@@ -27,8 +27,11 @@ _DEFAULTS = {
     "print_global_stats": "False",
     "blas_threads": "auto",     # 'auto' leaves NumPy's BLAS alone; an int sets its thread count at import
     "allocator": "tuned",       # 'tuned': large temporaries reuse heap memory (backends/allocator.py); 'system'
-    # the native tier (docs/architecture.md, "Two tiers"): 'auto' compiles C in the background and switches to it,
-    # 'native' compiles before function() returns, 'numpy' never compiles
+    # the native tier (docs/architecture.md, "Two tiers"): 'auto' builds a function's C (or loads it from the
+    # compile cache) before its first call is computed, so every call of a program runs on one tier and gives the
+    # same bits run after run; 'tiered' answers the first call on NumPy and switches to C in the background
+    # (fastest first result; results may differ in the last bits depending on when the switch happens);
+    # 'native' compiles before function() returns; 'numpy' never compiles
     "linker": "auto",
     "cc": os.environ.get("CC") or "gcc",  # the C compiler command of the native tier
     "native_cache": _default_native_cache(),  # per-user compile cache directory ('' = none kept between runs)
@@ -41,7 +44,7 @@ _CHOICES = {
     "mode": ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"),
     "on_unused_input": ("raise", "warn", "ignore"),
     "allocator": ("tuned", "system"),
-    "linker": ("auto", "numpy", "native"),
+    "linker": ("auto", "tiered", "native", "numpy"),
 }
 
 

@@ -1,24 +1,32 @@
-"""Tiered compilation: a compiled function starts on the NumPy tier and moves to the native tier once its C is
-loaded.
+"""Tiered compilation: when a compiled function's native tier is built and when it serves calls.
 
-``function()`` links the NumPy tier as always (first result in milliseconds). Then, under ``config.linker``:
+``function()`` links the NumPy tier as always (milliseconds). Then, under ``config.linker`` as it is when the
+function is compiled:
 
-- ``'auto'`` (default): once the first call has returned, a background thread generates C for the nodes that have a
-  C form, compiles it (or finds it in the compile cache) and loads it; the function then relinks with native thunks
-  for those nodes and swaps its callable between two calls (a call already running finishes on the tier it started
-  on);
-- ``'native'``: the same, before ``function()`` returns (tests and benchmarks that want native from the first call);
+- ``'auto'`` (default): the native tier is built on the calling thread just before the **first call** is computed:
+  C for the nodes that have a C form, compiled or taken from the compile cache (milliseconds when cached) and
+  loaded, and, when every node has a C form, a whole-function program for the first call's input shapes
+  (compile/native_function.py). Every call, the first included, then runs on the same tier, so a program computes
+  the same bits every time it runs; a function never called never compiles;
+- ``'tiered'``: the first call runs on the NumPy tier at once and a background thread builds the native tier after
+  it, which takes over between two calls: the fastest first result, but results may differ in the last bits
+  depending on when the switch happens (interactive work);
+- ``'native'``: as ``auto``, with the per-node C compiled before ``function()`` returns (tests, benchmarks);
 - ``'numpy'``: never.
 
-No compiler, a failed compile or a library that does not load leaves the function on the NumPy tier, with one line
-on the ``layerkit_backend.native`` debug logger; never an error. ``wait_native(f)`` waits for ``f``'s native tier
-(``wait_native()`` for every pending compile, e.g. scan steps compiled on a first call), and ``f.tier`` says which
-tier serves calls now.
+Scan loops follow the linker of the function they run in: built when the loop first runs (``auto``, ``native``)
+or in the background (``tiered``). No compiler, a failed compile, a graph without a C form or a library that does
+not load leaves the function (or loop) on the NumPy tier from its first call, with one line on the
+``layerkit_backend.native`` debug logger; never an error. ``wait_native(f)`` waits for ``f``'s native tier
+(``wait_native()`` for every pending background compile), and ``f.tier`` says which tier serves calls now.
 """
 import logging
 import queue
 import threading
 import weakref
+from collections import OrderedDict
+
+import numpy as np
 
 from ..backends.native import NoCForm, NoCompilerError, build_library, elemwise_kernel
 from ..config import config
@@ -119,79 +127,124 @@ def _label(function):
     return f"function {function.name!r}" if function is not None and function.name else "a function"
 
 
-def start_tiers(function):
-    """Give ``function`` (just linked on the NumPy tier) its native tier, as ``config.linker`` says.
 
-    Under ``auto`` the compile is scheduled when the first call returns (a function never called never compiles,
-    and the first result never shares the interpreter with code generation); under ``native`` it happens now.
-    """
+
+def start_tiers(function):
+    """Give ``function`` (just linked on the NumPy tier) its native tier, as ``config.linker`` says now."""
     function.tier = "numpy"
-    function._native_job = None
-    if config.linker == "numpy" or function._xp.is_gpu or function._nan_guard:
+    function._native_jobs = []
+    function._body = function._namespace["compiled_function"]  # the call path without its lock
+    function._tier_source = function.source
+    function._programs = OrderedDict()  # input shapes -> whole-function call path (None: no C form for them)
+    function._program_sources = {}
+    function._tier_lock = threading.RLock()
+    linker = function._linker = config.linker
+    if linker == "numpy" or function._xp.is_gpu or function._nan_guard:
         return
     ref = weakref.ref(function)
+    label = lambda: _label(ref())  # noqa: E731
 
-    def work():
+    def per_node():
         f = ref()
         if f is not None:
             _go_native(f)
 
-    if config.linker == "native":
-        function._native_job = schedule(lambda: _label(ref()), work)
-        return
-    body = function._fn
+    if linker == "native":
+        function._native_jobs.append(schedule(label, per_node, linker))
+    entry = function._fn
+    function._fn = (_tiered_first_call if linker == "tiered" else _first_call)(ref, entry, per_node, label, linker)
+
+
+def _first_call(ref, entry, per_node, label, linker):
+    """``auto``/``native``: the first call builds the native tier on the calling thread, then is computed on it."""
+    started = threading.Lock()
+    done = []
+
+    def first_call(*args):
+        f = ref()
+        with started:  # a second thread calling meanwhile waits, then runs on the same tier
+            if not done:
+                done.append(True)
+                if linker == "auto":
+                    f._native_jobs.append(schedule(label, per_node, linker))
+                shapes = _signature(f, args)
+                f._native_jobs.append(schedule(label, lambda: _go_whole(f, shapes), linker))
+                if f._fn is first_call:  # nothing native: the NumPy tier, from this call on
+                    f._fn = entry
+        return f._fn(*args)
+
+    return first_call
+
+
+def _tiered_first_call(ref, entry, per_node, label, linker):
+    """``tiered``: the first call runs on the NumPy tier; the native tier compiles in the background after it."""
 
     def first_call(*args):
         _WORKER.hold()  # compiles scheduled meanwhile (scan loops, steps) wait for this call too
         try:
-            return body(*args)
-        finally:
             f = ref()
-            if f is not None and f._fn is first_call:
-                f._fn = body
-                f._native_job = schedule(lambda: _label(ref()), work)
+            if f._fn is first_call:
+                f._fn = entry
+                shapes = _signature(f, args)
+
+                def work():
+                    per_node()
+                    g = ref()
+                    if g is not None:
+                        _go_whole(g, shapes)
+
+                f._native_jobs.append(schedule(label, work, linker))
+            return entry(*args)
+        finally:
             _WORKER.release()
 
-    function._fn = first_call
+    return first_call
 
 
-def schedule(label, work):
-    """Run ``work()`` now (``linker=native``) or on the compile thread (``auto``); the job, or None under
-    ``linker=numpy``. ``label()`` names what is compiled in the debug log."""
-    if config.linker == "numpy":
+def schedule(label, work, linker):
+    """Run ``work()`` now (``auto``, ``native``) or on the compile thread (``tiered``); the job, or None under
+    ``numpy``. ``label()`` names what is compiled in the debug log."""
+    if linker == "numpy":
         return None
     job = _Job(label, work)
-    if config.linker == "native":
-        job.run()
-    else:
+    if linker == "tiered":
         _WORKER.submit(job)
+    else:
+        job.run()
     return job
 
 
 def wait_native(function=None, timeout=None):
     """Wait until ``function`` has its native tier (or stays on NumPy); True when native code serves its calls.
-    A function compiles after its first call: before that this returns False at once.
+    A function builds its native tier on its first call: before that this returns False at once. Only
+    ``linker=tiered`` compiles in the background; under ``auto`` and ``native`` there is nothing to wait for.
 
-    Without ``function``, wait until every pending compile (including scan loops compiled on a first call) is done;
-    True unless the timeout passed first.
+    Without ``function``, wait until every pending background compile (including scan loops) is done; True unless
+    the timeout passed first.
 
     Example:
         >>> import layerkit_backend as lb, layerkit_backend.tensor as T
         >>> x = T.fvector('x')
         >>> f = lb.function([x], T.exp(x) * 2 + 1)
+        >>> y = f([0.0, 1.0])
         >>> lb.wait_native(f) in (True, False)   # False without a C compiler
         True
     """
     if function is None:
         return _WORKER.wait(timeout)
-    job = getattr(function, "_native_job", None)
-    if job is not None:
-        job.done.wait(timeout)
+    for job in list(getattr(function, "_native_jobs", ())):
+        if job is not None:
+            job.done.wait(timeout)
     return function.tier == "native"
 
 
+def _signature(function, args):
+    """The shapes a whole-function program is built for: the call's inputs, then the shared values."""
+    return tuple(np.shape(a) for a in args) + tuple(np.shape(c.value) for c in function._shared_containers)
+
+
 def _go_native(function):
-    """Compile ``function``'s native pieces and switch it to them."""
+    """Compile ``function``'s per-node native pieces and switch it to them."""
     from .linker import link
 
     order = function._order
@@ -213,9 +266,85 @@ def _go_native(function):
     fn, source, namespace, _ = link(*function._link_args, thunks=thunks, order=order)
     listing = ", ".join(f"t{pos}: {node.op} -> {kernel.name}" for node, (pos, kernel) in
                         sorted(kernels.items(), key=lambda item: item[1][0]))
-    function._namespace = namespace
-    function.source = (source + f"\n/* native tier ({listing}); library {lib.path}, runtime in "
-                       f"layerkit_backend/backends/native/runtime.py */\n" + body)
-    function._fn = function._guarded(fn)
-    function.tier = "native"
+    with function._tier_lock:
+        function._namespace = namespace
+        function._body = namespace["compiled_function"]
+        function._tier_source = (source + f"\n/* native tier ({listing}); library {lib.path}, runtime in "
+                                 f"layerkit_backend/backends/native/runtime.py */\n" + body)
+        _update_source(function)
+        if not function._programs or not any(function._programs.values()):
+            function._fn = function._guarded(fn)
+        function.tier = "native"
     STATS["native"] += 1
+
+
+def _fits(function, shapes):
+    """Whether ``shapes`` can be the inputs' shapes (a call that cannot raises its error on the per-node path)."""
+    inputs = function.maker.fgraph.inputs
+    if len(shapes) != len(inputs):
+        return False
+    for shape, var in zip(shapes, inputs):
+        static = getattr(var.type, "shape", None)
+        if static is None or len(static) != len(shape) or any(s is not None and s != d for s, d in zip(static, shape)):
+            return False
+    return True
+
+
+def _go_whole(function, shapes):
+    """Give ``function`` a whole-function program for inputs of ``shapes`` (compile/native_function.py).
+
+    The first program becomes the call path; a call it was not built for asks ``_other_program``, which builds
+    the program for the call's shapes (or finds it) before computing the call, under ``auto``/``native``. So every
+    shape signature always runs the same code: at most ``MAX_PROGRAMS`` programs are kept, the least recently
+    used beyond the first dropped and rebuilt (from the compile cache) when their shapes come back.
+    """
+    from .native_function import MAX_PROGRAMS, whole_function
+
+    key = tuple(tuple(int(d) for d in s) for s in shapes)
+    with function._tier_lock:
+        programs = function._programs
+        if key in programs:
+            programs.move_to_end(key)
+            return
+        if getattr(function, "_whole_off", False) or not _fits(function, key):
+            return
+        first = next(iter(programs), None)
+        for old in [k for k in programs if k != first][:max(0, len(programs) - MAX_PROGRAMS + 1)]:
+            del programs[old]
+            function._program_sources.pop(old, None)
+        programs[key] = None  # tried: a NoCForm for these shapes is not retried while they are remembered
+        try:
+            fn, source = whole_function(function, key, function._body, _other_program(weakref.ref(function)))
+        except NoCForm as err:
+            if err.structural:  # no shapes will do: stop trying
+                function._whole_off = True
+            raise
+        programs[key] = fn
+        function._program_sources[key] = (f"\n/* whole function for input shapes {list(key)}: one C call "
+                                          f"(compile/native_function.py) */\n{fn.python_source}\n{source}")
+        _update_source(function)
+        if first is None:
+            function._fn = function._guarded(fn)
+        function.tier = "native"
+    STATS["native"] += 1
+
+
+def _other_program(ref):
+    """What a whole-function program calls for a call it was not built for (other shapes or layouts)."""
+
+    def other(origin, *args):
+        f = ref()
+        shapes = _signature(f, args)
+        if shapes not in f._programs:
+            f._native_jobs.append(schedule(lambda: _label(ref()), lambda: _go_whole(f, shapes), f._linker))
+        program = f._programs.get(shapes)
+        if program is not None and program is not origin:
+            return program(*args)
+        return f._body(*args)
+
+    return other
+
+
+def _update_source(function):
+    function.source = function._tier_source + "".join(function._program_sources.get(k, "")
+                                                      for k in function._programs)

@@ -32,6 +32,7 @@ def make_shaped_loop(op, node, xp):
     n_seqs, n_states, n_shared = op.n_seqs, op.n_states, op.n_shared
     taps = [len(t) for t in op.state_taps]
     loops = {}
+    linker = config.linker  # the tier policy of the function this loop belongs to (compile/tiers.py)
 
     def signature(inputs):
         shapes = [getattr(s, "shape", None) for s in inputs[:n_seqs]]
@@ -52,7 +53,7 @@ def make_shaped_loop(op, node, xp):
             else:
                 step, compiled = op.inner.compiled(xp, op.mode)
             loop = make_loop(op, node, step, xp)
-            loop = loops[key] = native_scan_loop(op, node, compiled, loop, xp)  # the whole loop in C, when it can
+            loop = loops[key] = native_scan_loop(op, node, compiled, loop, xp, linker)  # the loop in C, when it can
         return loop(n_steps, *inputs)
 
     return shaped_loop

@@ -8,8 +8,10 @@ allocates the outer buffers as the NumPy loop does (loop.py), calls C once, and 
 anything the C loop was not built for (other dtypes or shapes, too few rows: the NumPy loop then raises its usual
 errors). Loops with shared-variable states (random streams) or a stopping condition stay in Python.
 
-In ``linker=auto`` the C loop compiles on the background compile thread (compile/tiers.py) while the NumPy loop
-serves calls, and takes over between two calls.
+The loop follows the linker of the function it runs in (compile/tiers.py): under ``auto`` and ``native`` the C
+loop is built (or loaded from the compile cache) before the loop first runs, so every run of it is computed by the
+same code; under ``tiered`` it compiles on the background compile thread while the NumPy loop serves calls, and
+takes over between two calls.
 """
 import ctypes
 import hashlib
@@ -26,10 +28,10 @@ __all__ = ["native_scan_loop"]
 _C_CONTIGUOUS, _WRITEABLE = 0x0001, 0x0400
 
 
-def native_scan_loop(op, node, step_function, numpy_loop, xp):
+def native_scan_loop(op, node, step_function, numpy_loop, xp, linker):
     """A thunk for ``op``'s loop that the native tier takes over when its C is loaded; ``numpy_loop`` until then
-    (and for calls the C loop was not built for)."""
-    if config.linker == "numpy" or xp.is_gpu or op.as_while or op.n_shared or step_function._nan_guard:
+    (and for calls the C loop was not built for). ``linker``: the config.linker of the function running the loop."""
+    if linker == "numpy" or xp.is_gpu or op.as_while or op.n_shared or step_function._nan_guard:
         return numpy_loop
     from ..compile.tiers import STATS, schedule
 
@@ -40,7 +42,7 @@ def native_scan_loop(op, node, step_function, numpy_loop, xp):
         current[0] = loop
         STATS["native"] += 1
 
-    schedule(lambda: f"scan {op.name or op.inner.fn_name!r}", work)
+    schedule(lambda: f"scan {op.name or op.inner.fn_name!r}", work, linker)
 
     def tiered_loop(n_steps, *inputs):
         return current[0](n_steps, *inputs)
@@ -146,7 +148,7 @@ def _loop_source(op, program, rows, dtypes, tap_start, taps):
     for j in range(n_nitsot):
         b = n_seqs + n_states + j
         lines.append(f"        out[{n_states + j}] = ops[{b}]->data + t * {row_bytes[b]};")
-    lines.append("        LK_STEP(in, out, scr);")
+    lines.append(f"        if (LK_STEP(in, out, scr)) {{ {'free(scr); ' if total else ''}return 1; }}")
     for k, off in stage_of.items():  # after the step has read its taps: the new row replaces the oldest
         b = n_seqs + k
         row = f"(t + {m[k]}) % {m[k]}" if m[k] > 1 else "0"

@@ -70,29 +70,47 @@ def _both(inputs, outputs, **kw):
 
 
 @needs_cc
-def test_auto_starts_on_numpy_and_switches_between_calls(flags, private_cache):
+def test_auto_builds_the_native_tier_before_the_first_call_is_computed(flags, private_cache):
     flags(linker="auto")
     x = T.fmatrix("x")
     f = lb.function([x], T.tanh(x * 2) + 1)
+    assert f.tier == "numpy" and not f._native_jobs  # never called: nothing compiled
+    assert not lb.wait_native(f, timeout=0)
     v = np.linspace(-2, 2, 12, dtype="float32").reshape(3, 4)
-    first = f(v)  # served at once, whichever tier is ready
-    assert lb.wait_native(f, timeout=120)
-    assert f.tier == "native"
+    first = f(v)
+    assert f.tier == "native"  # already for the first call: nothing runs in the background
     assert "native tier" in f.source and "tanh(" in f.source and "def compiled_function" in f.source
-    np.testing.assert_allclose(f(v), first, rtol=2e-6)
-    np.testing.assert_allclose(f(v), np.tanh(v * 2) + 1, rtol=2e-6)
+    np.testing.assert_array_equal(f(v), first)  # every call on one tier: the same bits
+    np.testing.assert_allclose(first, np.tanh(v * 2) + 1, rtol=2e-6)
+    _, f_c = _both([x], T.tanh(x * 2) + 1)
+    np.testing.assert_array_equal(f_c(v), first)  # what linker=native computes
 
 
 @needs_cc
-def test_auto_compiles_once_the_first_call_has_returned(flags, private_cache):
-    flags(linker="auto")
+def test_tiered_starts_on_numpy_and_switches_between_calls(flags, private_cache):
+    flags(linker="tiered")
     x = T.dvector("x")
     f = lb.function([x], T.cosh(x) * 3 + 1)
     assert not lb.wait_native(f, timeout=0)  # never called: nothing is compiling, nothing to wait for
-    assert f._native_job is None
-    np.testing.assert_allclose(f(np.zeros(3)), 4.0)
+    assert not f._native_jobs
+    tiers._WORKER.hold()  # the test holds the compile thread: the switch cannot happen before it looks
+    try:
+        np.testing.assert_allclose(f(np.zeros(3)), 4.0)
+        assert f.tier == "numpy" and f._native_jobs and not f._native_jobs[0].done.is_set()
+    finally:
+        tiers._WORKER.release()
     assert lb.wait_native(f, timeout=120) and f.tier == "native"
     np.testing.assert_allclose(f(np.zeros(3)), 4.0)
+
+
+@needs_cc
+def test_a_function_keeps_the_linker_it_was_compiled_under(flags, private_cache):
+    flags(linker="auto")
+    x = T.dvector("x")
+    f = lb.function([x], T.exp(x) * 3 - 1)
+    flags(linker="numpy")  # changed between function() and the first call
+    np.testing.assert_allclose(f(np.arange(3.0)), np.exp(np.arange(3.0)) * 3 - 1, rtol=1e-14)
+    assert f.tier == "native"
 
 
 @needs_cc
@@ -196,16 +214,33 @@ def test_kernel_declines_what_it_cannot_read_and_numpy_computes_it(private_cache
 
 
 @needs_cc
-def test_scan_step_moves_to_native_tier(flags, private_cache):
-    flags(linker="auto")
+@pytest.mark.parametrize("linker", ["auto", "tiered"])
+def test_scan_loop_tiers(flags, private_cache, linker):
+    """auto: the loop is C from its first run (the same bits as linker=native); tiered: from a later call."""
     x = T.fmatrix("x")
     h0 = T.fvector("h0")
     hs, _ = lb.scan(lambda x_t, h: T.tanh(x_t + h * 0.5), sequences=x, outputs_info=h0)
-    f = lb.function([x, h0], hs[-1])
     xv = np.random.default_rng(3).standard_normal((6, 4)).astype("float32")
-    first = f(xv, np.zeros(4, "float32"))
+    h0v = np.zeros(4, "float32")
+    flags(linker="native")
+    expected = lb.function([x, h0], hs[-1])(xv, h0v)
+    flags(linker=linker)
+    f = lb.function([x, h0], hs[-1])
+    before = tiers.STATS["native"]
+    tiers._WORKER.hold()  # holds tiered's compile thread until the test has looked
+    try:
+        first = f(xv, h0v)
+        built = tiers.STATS["native"] - before
+    finally:
+        tiers._WORKER.release()
+    if linker == "auto":
+        assert built >= 1  # the C loop was built during the first call, which it computed
+        np.testing.assert_array_equal(first, expected)
+    else:
+        assert built == 0
     assert lb.wait_native(timeout=120)
-    np.testing.assert_allclose(f(xv, np.zeros(4, "float32")), first, rtol=2e-6)
+    np.testing.assert_allclose(f(xv, h0v), first, rtol=2e-6)
+    np.testing.assert_array_equal(f(xv, h0v), expected)
 
 
 # -- the compile cache ----------------------------------------------------------------------------------------
@@ -306,3 +341,72 @@ def test_a_library_is_unloaded_with_the_last_function_using_it(flags, private_ca
     assert ref() is None
     g = lb.function([x], T.sinh(x) * 5 + 3)  # loaded again from the cache, and it works
     np.testing.assert_allclose(g(np.ones(2)), np.sinh(1.0) * 5 + 3)
+
+
+# -- whole functions as one C call ----------------------------------------------------------------------------
+def _softmax_regression(linker, seed=0):
+    """A training function (dot, bias, log-softmax cross-entropy on integer labels, SGD through GemmUpdate)
+    compiled on ``linker``, with its weight matrix."""
+    before = config.linker
+    config.linker = linker
+    try:
+        rng = np.random.default_rng(seed)
+        w = lb.shared(rng.standard_normal((5, 3)), name="w")
+        b = lb.shared(np.zeros(3), name="b")
+        x, y = T.dmatrix("x"), T.ivector("y")
+        z = T.dot(x, w) + b
+        logp = z - T.log(T.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)) - \
+            z.max(axis=1, keepdims=True)
+        loss = -logp[T.arange(y.shape[0]), y].mean()
+        gw, gb = lb.grad(loss, [w, b])
+        f = lb.function([x, y], loss, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
+    finally:
+        config.linker = before
+    return f, w
+
+
+def _batches(n, rows=(8, 8, 8, 3)):
+    rng = np.random.default_rng(1)
+    return [(rng.standard_normal((r, 5)), rng.integers(0, 3, r).astype("int32")) for r in rows[:n]]
+
+
+@needs_cc
+def test_a_training_function_becomes_one_c_call_and_agrees_with_numpy(private_cache):
+    f_np, w_np = _softmax_regression("numpy")
+    f_c, w_c = _softmax_regression("native")
+    buffer = w_c.get_value(borrow=True)
+    for xb, yb in _batches(4) * 3:  # the 3-row batch is another signature: a second program
+        np.testing.assert_allclose(f_c(xb, yb), f_np(xb, yb), rtol=1e-10)
+    np.testing.assert_allclose(w_c.get_value(), w_np.get_value(), rtol=1e-10)
+    assert list(f_c._programs)[0][:2] == ((8, 5), (8,)) and len(f_c._programs) == 2
+    assert "whole function" in f_c.source and "lk_dgemm" in f_c.source
+    assert w_c.get_value(borrow=True) is buffer  # the weight update stays in place, as on the NumPy tier
+
+
+@needs_cc
+def test_whole_function_errors_and_aliases_take_the_per_node_path(private_cache):
+    f_np, w_np = _softmax_regression("numpy")
+    f_c, w_c = _softmax_regression("native")
+    (xb, yb), = _batches(1)
+    f_np(xb, yb), f_c(xb, yb)
+    before = w_c.get_value()
+    bad = yb.copy()
+    bad[2] = 7  # a label past the 3 classes: the NumPy tier's IndexError, nothing updated
+    with pytest.raises(IndexError):
+        f_c(xb, bad)
+    np.testing.assert_array_equal(w_c.get_value(), before)
+    np.testing.assert_allclose(f_c(xb, yb), f_np(xb, yb), rtol=1e-10)
+
+
+@needs_cc
+def test_native_results_do_not_depend_on_the_calls_before(flags, private_cache):
+    flags(linker="native")
+    rng = np.random.default_rng(2)
+    w = lb.shared(rng.standard_normal((5, 3)).astype("float32"))
+    x = T.fmatrix("x")
+    z = T.tanh(T.dot(x, w)) * 2 + 1
+    big, small = (rng.standard_normal((n, 5)).astype("float32") for n in (8, 3))
+    one, two = lb.function([x], T.exp(z) / T.exp(z).sum()), lb.function([x], T.exp(z) / T.exp(z).sum())
+    one(small)  # one meets the small batch first, two the big one: each shape still gets its own program
+    np.testing.assert_array_equal(one(big), two(big))
+    np.testing.assert_array_equal(one(small), two(small))

@@ -22,14 +22,19 @@ an op without an entry has no C form and the caller keeps the NumPy tier):
 - Reduce (sum, prod, max, min over axes) and the summing form of SumToShape are loop nests (float32 sums accumulate
   in double); Join and Alloc are copies.
 """
+import warnings
+
 import numpy as np
 
+from ...graph.basic import Constant
 from ...tensor.basic import Alloc, Join
-from ...tensor.elemwise import Elemwise, SumToShape
-from ...tensor.linalg import Dot
+from ...gradient import _GradShaper
+from ...tensor.elemwise import DimShuffle, Elemwise, SumToShape
+from ...tensor.linalg import Dot, GemmUpdate
 from ...tensor.reduce import Reduce
 from ...tensor.scalar import Composite
-from ...tensor.shape import Reshape, Shape, Shape_i
+from ...tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
+from ...tensor.subtensor import AdvancedIncSubtensor, AdvancedSubtensor, Subtensor
 from ..scalar_c import CTYPES, composite_lines
 from .blas_c import blas_available
 
@@ -40,7 +45,12 @@ _MAX_CONSTANT = 1 << 16
 
 
 class NoCForm(Exception):
-    """A node of the graph has no C form (the caller keeps the NumPy tier)."""
+    """A node of the graph has no C form (the caller keeps the NumPy tier). ``structural``: for any input shapes
+    (an op or a dtype without a C form), not just these."""
+
+    def __init__(self, message, structural=False):
+        super().__init__(message)
+        self.structural = structural
 
 
 class Buffer:
@@ -90,40 +100,64 @@ def _static_shape(var):
 class StaticProgram:
     """The C function computing ``outputs`` from ``inputs`` over ``order`` (the nodes in topological order).
 
-    ``input_strides``: per input, byte strides (None: C-contiguous). Raises NoCForm when a node has no C form.
+    ``input_shapes``: the shape of each input (default: its static type's); the shapes of the other variables are
+    inferred from them. ``input_strides``: per input, byte strides (None: C-contiguous). ``final``: how many of the
+    last nodes of ``order`` overwrite an input's buffer (a shared variable's in-place update): they run after every
+    other output has been taken, and an output they compute is that input itself (``aliases[k] = j``: output k is
+    input j, updated in place). The function returns 0, or 1 where a run-time check fails (an index out of
+    bounds) before anything an input holds was written. Raises NoCForm when a node has no C form.
     """
 
-    def __init__(self, name, inputs, outputs, order, input_strides=None):
+    def __init__(self, name, inputs, outputs, order, input_shapes=None, input_strides=None, final=0):
         self.name = name
         self.inputs, self.outputs = list(inputs), list(outputs)
         self.scratch_bytes = 0
+        self.aliases = {}
         self._consts = []
         self._known = {}
         self._buf = {}
+        self._shapes = {}
         self._body = []
         self.uses_blas = False
         input_strides = input_strides or [None] * len(self.inputs)
         for k, (v, strides) in enumerate(zip(self.inputs, input_strides)):
-            shape = _static_shape(v)
+            shape = tuple(int(s) for s in input_shapes[k]) if input_shapes is not None else _static_shape(v)
+            if getattr(v.type, "dtype", None) not in CTYPES:
+                raise NoCForm(f"input {v} has no C type ({v.type})", structural=True)
+            self._shapes[v] = shape
             self._buf[v] = Buffer(f"in[{k}]", 0, shape, strides or c_strides(shape, np.dtype(v.dtype).itemsize),
                                   v.dtype)
-        placed = self._placements()
-        for node in order:
+        order = list(order)
+        body, last = order[:len(order) - final], order[len(order) - final:]
+        late = {o for node in last for o in node.outputs}
+        placed = self._placements(late)
+        for node in body:
             self._node(node, placed)
-        self._finish_outputs(placed)
+        self._finish_outputs(placed, [k for k, v in enumerate(self.outputs) if v not in late])
+        for node in last:
+            self._node(node, placed)
+        self._finish_outputs(placed, [k for k, v in enumerate(self.outputs) if v in late])
 
     # -- planning -------------------------------------------------------------------------------------------------
-    def _placements(self):
-        """Outputs a compute node can write in place at out[k]: computed (not a view or an input), listed once."""
+    def _placements(self, late):
+        """Outputs a compute node can write in place at out[k]: computed (not a view, an input or an in-place
+        writer's result), listed once."""
         placed = {}
         for k, v in enumerate(self.outputs):
             node = v.owner
-            if node is None or v in placed or self.outputs.count(v) > 1:
+            if node is None or v in placed or v in late or self.outputs.count(v) > 1:
                 continue
-            if node.op.view_map or isinstance(node.op, (Shape, Shape_i)):
+            if node.op.view_map or node.op.destroy_map or isinstance(node.op, (Shape, Shape_i)):
                 continue
             placed[v] = k
         return placed
+
+    def shape(self, var):
+        """The shape ``var`` has in this program."""
+        shape = self._shapes.get(var)
+        if shape is None:
+            shape = self._shapes[var] = _static_shape(var)
+        return shape
 
     def _scratch(self, shape, dtype):
         nbytes = max(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize, 1)
@@ -132,13 +166,13 @@ class StaticProgram:
         return Buffer("scr", offset, shape, c_strides(shape, np.dtype(dtype).itemsize), dtype)
 
     def _fresh(self, var, placed):
-        shape = _static_shape(var)
+        shape = self.shape(var)
         if var in placed:
             return Buffer(f"out[{placed[var]}]", 0, shape, c_strides(shape, np.dtype(var.dtype).itemsize), var.dtype)
         return self._scratch(shape, var.dtype)
 
     def _constant(self, value, dtype):
-        value = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+        value = np.array(value, dtype=dtype, order="C")  # (ascontiguousarray would make a 0-d value 1-d)
         if value.size > _MAX_CONSTANT or value.dtype.name not in CTYPES:
             raise NoCForm(f"a constant of {value.size} {value.dtype} values")
         name = f"{self.name}_c{len(self._consts)}"
@@ -150,8 +184,8 @@ class StaticProgram:
     def buffer(self, var):
         if var in self._buf:
             return self._buf[var]
-        if var in self._known or getattr(var, "data", None) is not None:
-            value = self._known.get(var, getattr(var, "data", None))
+        if self._is_known(var):
+            value = self._value(var)
             buf = self._buf[var] = self._constant(value, var.dtype)
             return buf
         raise NoCForm(f"{var} is used before it is computed")
@@ -160,30 +194,63 @@ class StaticProgram:
     def _node(self, node, placed):
         op = node.op
         if isinstance(op, (Shape, Shape_i)):
-            shape = _static_shape(node.inputs[0])
+            shape = self.shape(node.inputs[0])
             self._known[node.outputs[0]] = np.asarray(shape if isinstance(op, Shape) else shape[op.i], "int64")
             return
-        if all(self._is_known(v) for v in node.inputs) and len(node.outputs) == 1 and node.outputs[0] not in placed:
+        if all(self._is_known(v) for v in node.inputs) and len(node.outputs) == 1 and node.outputs[0] not in placed \
+                and not op.destroy_map:
             from .. import numpy_xp  # values known now: computed once with the NumPy tier's thunk
 
             value = op.make_thunk(node, numpy_xp)(*[self._value(v) for v in node.inputs])
             self._known[node.outputs[0]] = np.asarray(value)
+            self._shapes[node.outputs[0]] = np.shape(value)
             return
         if len(node.outputs) != 1:
-            raise NoCForm(f"{op} has {len(node.outputs)} outputs")
+            raise NoCForm(f"{op} has {len(node.outputs)} outputs", structural=True)
         out = node.outputs[0]
-        if op.view_map and self._view(node):
+        if isinstance(op, _PURE_VIEWS) and self._view(node):
             return
         form = _FORMS.get(type(op))
         if form is None:
-            raise NoCForm(f"{op} has no C form")
-        dst = self._fresh(out, placed)
+            raise NoCForm(f"{op} has no C form", structural=True)
+        if isinstance(op, (Alloc, Reshape)) and not all(self._is_known(v) for v in node.inputs[1:]):
+            raise NoCForm(f"{op}'s shape is computed from values known only when the function runs")
+        self._shapes[out] = self._infer_shape(node)
+        destroyed = [self.buffer(node.inputs[j]) for js in op.destroy_map.values() for j in js]
+        if destroyed and destroyed[0].base.startswith("in["):  # an input's buffer (a shared variable's update)
+            dst = destroyed[0]
+            if not dst.c_contiguous() or dst.shape != self._shapes[out] or dst.offset:
+                raise NoCForm(f"{op} cannot write into {node.inputs[0]} in place here")
+        else:  # an intermediate the NumPy tier would overwrite: a fresh buffer is as good here
+            dst = self._fresh(out, placed)
         self._body.append(f"    /* {op} */")
         form(self, node, dst)
         self._buf[out] = dst
 
+    def _infer_shape(self, node):
+        """The output's shape: its static type's, or what the NumPy thunk gives on zeros of the inputs' shapes (for
+        ops with a C form the output's shape never depends on input values, except Alloc's and Reshape's shape
+        arguments, which must be known)."""
+        out = node.outputs[0]
+        static = getattr(out.type, "shape", None)
+        if static is not None and None not in static:
+            return tuple(int(s) for s in static)
+        from .. import numpy_xp
+
+        # copies: an in-place thunk would write into a known value (embedded later as a constant)
+        args = [np.array(self._value(v)) if self._is_known(v) else np.zeros(self.shape(v), v.dtype)
+                for v in node.inputs]
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return tuple(np.shape(node.op.make_thunk(node, numpy_xp)(*args)))
+        except Exception as err:
+            raise NoCForm(f"cannot infer the shape of {node.op}'s output: {err}") from None
+
     def _is_known(self, v):
-        return v in self._known or (v.owner is None and getattr(v, "data", None) is not None)
+        """A value fixed when the program is generated: a constant or computed from constants (never an input:
+        a shared variable's value changes between calls)."""
+        return v in self._known or (isinstance(v, Constant) and v not in self._buf)
 
     def _value(self, v):
         return self._known[v] if v in self._known else v.data
@@ -208,19 +275,27 @@ class StaticProgram:
         got = np.asarray(got)
         base = raw.ctypes.data + start
         inside = raw.ctypes.data <= got.ctypes.data < raw.ctypes.data + raw.size
+        static = getattr(node.outputs[0].type, "shape", ())
         if not inside or not np.may_share_memory(got, raw) or got.dtype.name != node.outputs[0].dtype \
-                or got.shape != _static_shape(node.outputs[0]):
+                or any(s is not None and s != g for s, g in zip(static, got.shape)):
             return False  # a copy (or another dtype): not a view for this layout
         self._buf[node.outputs[0]] = Buffer(src.base, src.offset + got.ctypes.data - base, got.shape, got.strides,
                                             got.dtype.name)
+        self._shapes[node.outputs[0]] = got.shape
         return True
 
-    def _finish_outputs(self, placed):
-        for k, v in enumerate(self.outputs):
-            if placed.get(v) == k and self._buf.get(v) is not None and self._buf[v].base == f"out[{k}]":
+    def _finish_outputs(self, placed, which):
+        for k in which:
+            v = self.outputs[k]
+            buf = self._buf.get(v)
+            if placed.get(v) == k and buf is not None and buf.base == f"out[{k}]":
+                continue
+            if v.owner is not None and v.owner.op.destroy_map and buf is not None and buf.base.startswith("in[") \
+                    and buf.offset == 0:
+                self.aliases[k] = int(buf.base[3:-1])  # the input's own buffer, updated in place
                 continue
             src = self.buffer(v)
-            shape = _static_shape(v)
+            shape = self.shape(v)
             dst = Buffer(f"out[{k}]", 0, shape, c_strides(shape, np.dtype(v.dtype).itemsize), v.dtype)
             self._body.append(f"    /* output {k} */")
             copy(self, src, dst)
@@ -228,9 +303,10 @@ class StaticProgram:
     # -- source ---------------------------------------------------------------------------------------------------
     def source(self):
         # noinline: inlined into a caller's loop (the scan loop), gcc stops vectorising the program's loops
-        return "\n".join(self._consts + [f"__attribute__((noinline)) static void {self.name}(char *const *in, "
+        return "\n".join(self._consts + [f"__attribute__((noinline)) static int {self.name}(char *const *in, "
                                          f"char *const *out, char *scr) {{",
-                                         "    (void)in; (void)out; (void)scr;", *self._body, "}"]) + "\n"
+                                         "    (void)in; (void)out; (void)scr;", *self._body, "    return 0;",
+                                         "}"]) + "\n"
 
     def emit(self, line):
         self._body.append(line)
@@ -346,7 +422,7 @@ def _elemwise(prog, node, dst):
         comp = Composite(((scalar, refs),), [v.dtype for v in node.inputs], (node.outputs[0].dtype,), (), (), ())
     lines = composite_lines(comp)
     if lines is None or list(comp.in_dtypes) != [v.dtype for v in node.inputs]:
-        raise NoCForm(f"{node.op} has no C form for {comp.in_dtypes}")
+        raise NoCForm(f"{node.op} has no C form for {comp.in_dtypes}", structural=True)
     srcs = [prog.buffer(v) for v in node.inputs]
     ctypes = [CTYPES[dst.dtype]] + [CTYPES[v.dtype] for v in node.inputs]
     loop_nest(prog, dst.shape, [dst] + srcs, ctypes, lines + [f"const {ctypes[0]} r = s{len(comp.steps) - 1};"])
@@ -382,7 +458,7 @@ def _dot(prog, node, dst):
     x, y = (prog.buffer(v) for v in node.inputs)
     dtype = dst.dtype
     if dtype not in ("float32", "float64") or x.dtype != dtype or y.dtype != dtype or not blas_available():
-        raise NoCForm(f"Dot of {x.dtype} and {y.dtype} (BLAS covers float32 and float64)")
+        raise NoCForm(f"Dot of {x.dtype} and {y.dtype} (BLAS covers float32 and float64)", structural=True)
     letter = "s" if dtype == "float32" else "d"
     m = x.shape[0] if len(x.shape) == 2 else 1
     k = x.shape[-1]
@@ -493,6 +569,90 @@ def _alloc(prog, node, dst):
     copy(prog, prog.buffer(node.inputs[0]), dst)
 
 
+def _gemm_update(prog, node, dst):
+    """c += alpha * dot(a, b), written into c's buffer (``dst`` is c's Buffer)."""
+    c, alpha, a, b = (prog.buffer(v) for v in node.inputs)
+    dtype = dst.dtype
+    if dtype not in ("float32", "float64") or not blas_available() or len(alpha.shape) != 0:
+        raise NoCForm(f"GemmUpdate of {dtype} (alpha of shape {alpha.shape}, BLAS {blas_available()})")
+    if c.base in (a.base, b.base) and c.base != "scr":
+        raise NoCForm("GemmUpdate reads the buffer it writes")
+    m, n = dst.shape
+    k = a.shape[1]
+    if m * n == 0 or k == 0:
+        return
+    prog.uses_blas = True
+    letter, ctype = ("s", "float") if dtype == "float32" else ("d", "double")
+    ap, ta, lda = _blas_operand(prog, a, m, k)
+    bp, tb, ldb = _blas_operand(prog, b, k, n)
+    prog.emit(f"    lk_{letter}gemm(101, {112 if ta else 111}, {112 if tb else 111}, {m}, {n}, {k}, "
+              f"*(const {ctype} *){alpha.ptr}, (const {ctype} *){ap}, {lda}, (const {ctype} *){bp}, {ldb}, 1, "
+              f"({ctype} *){dst.ptr}, {n});")
+
+
+def _array_index(prog, node, x, index_vars):
+    """For x[i0, i1, ..., ik] with integer index arrays on x's leading dimensions (then full slices): the index
+    Buffers broadcast to one shape, and that shape. Anything else has no C form here."""
+    from ...tensor.subtensor import ARRAY
+
+    entries = node.op.idx_list
+    k = sum(1 for e in entries if e == ARRAY)
+    if entries[:k] != (ARRAY,) * k or any(e != ("slice", False, False, False) for e in entries[k:]) or k == 0:
+        raise NoCForm(f"{node.op}: only integer arrays on the leading dimensions")
+    idx = [prog.buffer(v) for v in index_vars]
+    if len(idx) != k or any(np.dtype(b.dtype).kind not in "iu" for b in idx):
+        raise NoCForm(f"{node.op}: integer index arrays expected")
+    shape = np.broadcast_shapes(*[b.shape for b in idx])
+    return idx, tuple(shape), k
+
+
+def _index_loop(prog, x, idx, shape, k, body):
+    """A loop over the broadcast index shape: computes the element offset ``off`` into x (negative indices wrap;
+    out of bounds returns 1 before anything is written), then runs ``body`` (C lines) with ``j`` the flat
+    position in the index shape."""
+    count = int(np.prod(shape, dtype=np.int64))
+    strides = [_broadcast_strides(b, shape) for b in idx]
+    lines = ["    {", f"    for (intptr_t j = 0; j < {count}; j++) {{", "        intptr_t r = j, off = 0;"]
+    for d in reversed(range(len(shape))):
+        lines.append(f"        const intptr_t q{d} = r % {shape[d]}; r /= {shape[d]};")
+    for a, (b, st) in enumerate(zip(idx, strides)):
+        pos = " + ".join([b.ptr] + [f"q{d} * {st[d]}" for d in range(len(shape)) if st[d]])
+        dim = x.shape[a]
+        lines += [f"        intptr_t v{a} = (intptr_t)*(const {CTYPES[b.dtype]} *)({pos});",
+                  f"        if (v{a} < 0) v{a} += {dim};",
+                  f"        if (v{a} < 0 || v{a} >= {dim}) return 1;",
+                  f"        off += v{a} * {x.strides[a]};"]
+    lines += ["        " + line for line in body] + ["    }", "    }"]
+    for line in lines:
+        prog.emit(line)
+
+
+def _advanced_subtensor(prog, node, dst):
+    x = prog.buffer(node.inputs[0])
+    idx, shape, k = _array_index(prog, node, x, node.inputs[1:])
+    if k != len(x.shape) or tuple(dst.shape) != shape:
+        raise NoCForm(f"{node.op}: index arrays selecting blocks (not single elements)")
+    t = CTYPES[x.dtype]
+    _index_loop(prog, x, idx, shape, k, [f"const char *p = {x.ptr};",
+                                         f"(({t} *){dst.ptr})[j] = *(const {t} *)(p + off);"])
+
+
+def _advanced_inc_subtensor(prog, node, dst):
+    x, y = prog.buffer(node.inputs[0]), prog.buffer(node.inputs[1])
+    idx, shape, k = _array_index(prog, node, x, node.inputs[2:])
+    if k != len(x.shape):
+        raise NoCForm(f"{node.op}: index arrays selecting blocks (not single elements)")
+    t = CTYPES[x.dtype]
+    ys = _broadcast_strides(y, shape)
+    # first every index is checked (a failure writes nothing), then out = x and the updates applied in order
+    _index_loop(prog, x, idx, shape, k, [])
+    copy(prog, x, dst)
+    op = "=" if node.op.set_instead_of_inc else "+="
+    ypos = " + ".join([y.ptr] + [f"q{d} * {ys[d]}" for d in range(len(shape)) if ys[d]])
+    _index_loop(prog, dst, idx, shape, k, [f"char *p = {dst.ptr};",
+                                             f"*({t} *)(p + off) {op} ({t})*(const {CTYPES[y.dtype]} *)({ypos});"])
+
+
 def _reshape(prog, node, dst):  # not a view for this layout: NumPy copies in C order
     src = prog.buffer(node.inputs[0])
     tmp = src if src.c_contiguous() else prog._scratch(src.shape, src.dtype)
@@ -501,6 +661,9 @@ def _reshape(prog, node, dst):  # not a view for this layout: NumPy copies in C 
     prog.emit(f"    memcpy({dst.ptr}, {tmp.ptr}, {dst.size * dst.itemsize});")
 
 
-# Views (DimShuffle, Subtensor...) need no entry: StaticProgram._view computes them.
+# Views need no entry: StaticProgram._view computes them, for the ops known to do nothing else (Print is a view
+# that prints: it has no C form).
+_PURE_VIEWS = (DimShuffle, Subtensor, Reshape, SumToShape, SpecifyShape, _GradShaper, Reduce)
 _FORMS = {Elemwise: _elemwise, Dot: _dot, Reduce: _reduce, SumToShape: _sum_to_shape, Join: _join, Alloc: _alloc,
-          Reshape: _reshape}
+          Reshape: _reshape, GemmUpdate: _gemm_update, AdvancedSubtensor: _advanced_subtensor,
+          AdvancedIncSubtensor: _advanced_inc_subtensor}
