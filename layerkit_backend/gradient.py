@@ -7,7 +7,7 @@ import numpy as np
 
 from .config import config
 from .graph.basic import Apply, Op, Variable
-from .graph.traversal import clone_replace, io_toposort
+from .graph.traversal import ancestors, clone_replace, io_toposort, note_depends_on
 from .tensor.type import FLOAT_DTYPES, TensorType
 from .tensor.variable import as_tensor_variable
 
@@ -98,6 +98,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if not start:
         raise ValueError("grad: give a cost or known_grads")
     grads = _backprop(start, wrt_list, set(consider_constant or ()))
+    given = set(ancestors(list(start) + [g for var, g in start.items() if var is not cost] + wrt_list))
     results = []
     for v in wrt_list:
         g = grads.get(v)
@@ -122,9 +123,17 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             else:
                 results.append(None)
             continue
+        if g in given:  # e.g. a known gradient passed through unchanged: return a new variable, not the user's
+            g = basic.tensor_copy(g)
         if add_names and g.name is None and v.name is not None and cost is not None:
             g.name = f"(d{cost.name or 'cost'}/d{v.name})"
         results.append(g)
+    # Theano's gradients read the cost (they start from ones_like(cost)); ours may not after simplification, but
+    # the inputs the cost reads still count as used by a function that computes the gradient.
+    sources = ([cost] if cost is not None else []) + list(known_grads or {})
+    for g in results:
+        if g is not None:
+            note_depends_on(g, *sources)
     return results[0] if single else results
 
 

@@ -65,6 +65,21 @@ class Variable:
     def get_parents(self):
         return [self.owner] if self.owner is not None else []
 
+    @property
+    def clients(self):
+        """The ``(node, input index)`` pairs (``('output', i)`` for the graph's outputs) that read this variable in
+        the FunctionGraph it belongs to, e.g. ``f.maker.fgraph.inputs[0].clients`` of a compiled function."""
+        fgraph = self.__dict__.get("fgraph")
+        if fgraph is None:
+            raise AttributeError(f"{self} belongs to no FunctionGraph, so it has no clients (a compiled function's "
+                                 f"graph is f.maker.fgraph)")
+        return fgraph.clients.get(self, [])
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_eval_cache", None)  # compiled functions of eval(); rebuilt on demand
+        return state
+
     def __str__(self):
         if self.name is not None:
             return self.name
@@ -169,6 +184,7 @@ class Op:
     """
 
     __props__ = ()
+    name = None       # Theano's op.name: a label some ops carry (IfElse, Scan); None for most
     view_map = {}     # {output index: [input index]}: the output may be a view of that input
     destroy_map = {}  # {output index: [input index]}: computing the output overwrites that input
     foldable = True   # may constant folding evaluate this op at compile time?

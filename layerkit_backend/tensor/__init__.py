@@ -35,3 +35,4 @@ __all__ = sorted({name for m in _MODULES for name in getattr(m, "__all__", [])} 
     "constant", "tensor", "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5", "grad",
     "hessian", "jacobian", "Lop", "Rop"})
 from . import nnet  # noqa: E402,F401  (layerkit_backend.tensor.nnet: neural-network ops, Theano names)
+from . import shared_randomstreams  # noqa: E402,F401  (reachable as T.shared_randomstreams, as in Theano)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..config import config
 from ..graph.basic import Apply, Op
+from ..graph.traversal import note_depends_on
 from .elemwise import Elemwise
 from .scalar import Cast
 from .type import TensorType, as_dtype, INT_DTYPES
@@ -143,7 +144,7 @@ def full_like(x, fill_value, dtype=None):
     x = as_tensor_variable(x)
     from .shape import shape_tuple
 
-    return alloc(constant(fill_value, dtype=dtype or x.dtype), *shape_tuple(x))
+    return note_depends_on(alloc(constant(fill_value, dtype=dtype or x.dtype), *shape_tuple(x)), x)
 
 
 def zeros_like(x, dtype=None):
@@ -161,7 +162,7 @@ def fill(model, value):
     from .shape import shape_tuple
 
     model, value = as_tensor_variable(model), as_tensor_variable(value)
-    return alloc(value, *shape_tuple(model)) if model.ndim >= value.ndim else value
+    return note_depends_on(alloc(value, *shape_tuple(model)), model) if model.ndim >= value.ndim else value
 
 
 second = fill

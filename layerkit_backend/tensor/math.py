@@ -5,7 +5,7 @@ from .scalar import SCALAR_OPS
 __all__ = list(SCALAR_OPS) + ["sub", "where", "cast", "clip", "round", "abs_", "pow", "sqr", "square", "inv",
                               "sgn", "sign", "true_divide", "floor_div", "ceil_intdiv", "logical_not",
                               "logical_and", "logical_or", "logical_xor", "bitwise_not", "isclose", "allclose",
-                              "real", "deg2rad", "rad2deg"]
+                              "real", "deg2rad", "rad2deg", "iround"]
 
 ELEMWISE = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
 
@@ -36,13 +36,19 @@ def cast(x, dtype):
     return _cast(x, dtype)
 
 
-def round(x, mode="half_away_from_zero"):  # noqa: A001  (Theano's name)
-    """Round to the nearest integer; ties go ``half_away_from_zero`` (Theano's default) or ``half_to_even``."""
+def round(x, mode=None):  # noqa: A001  (Theano's name)
+    """Round to the nearest integer; ties go ``half_to_even`` (the default, as in Theano 1.0 and NumPy) or
+    ``half_away_from_zero``."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(x)  # noqa: F821
     if mode == "half_away_from_zero":
         return round_half_away_from_zero(x)  # noqa: F821
-    if mode == "half_to_even":
-        return round_half_to_even(x)  # noqa: F821
     raise ValueError(f"round: mode must be 'half_away_from_zero' or 'half_to_even', received {mode!r}")
+
+
+def iround(x, mode=None):
+    """``round(x, mode)`` as int64 (Theano's name)."""
+    return cast(round(x, mode), "int64")
 
 
 def clip(x, a_min, a_max):

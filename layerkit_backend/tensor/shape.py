@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..graph.basic import Apply, Op
+from ..graph.traversal import note_depends_on
 from .elemwise import DimShuffle
 from .type import INT_DTYPES, TensorType
 from .variable import TensorConstant, as_tensor_variable, constant
@@ -68,7 +69,7 @@ def shape(x):
     """The symbolic shape vector of ``x`` (a constant when every size is static)."""
     x = as_tensor_variable(x)
     if all(s is not None for s in x.type.shape):
-        return constant(np.asarray(x.type.shape, dtype="int64"))
+        return note_depends_on(constant(np.asarray(x.type.shape, dtype="int64")), x)
     return _shape(x)
 
 
@@ -76,7 +77,7 @@ def shape_i(x, i):
     """``x.shape[i]``: a constant when the size is static."""
     x = as_tensor_variable(x)
     size = x.type.shape[i]
-    return constant(np.int64(size)) if size is not None else Shape_i(i % x.ndim)(x)
+    return note_depends_on(constant(np.int64(size)), x) if size is not None else Shape_i(i % x.ndim)(x)
 
 
 def shape_tuple(x):

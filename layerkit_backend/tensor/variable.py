@@ -108,7 +108,7 @@ class _TensorMethods:
     def cumprod(self, axis=None): return _extra.cumprod(self, axis)
     def repeat(self, repeats, axis=None): return _extra.repeat(self, repeats, axis)
     def clip(self, a_min, a_max): return _math.clip(self, a_min, a_max)
-    def round(self, mode="half_to_even"): return _math.round(self, mode)
+    def round(self, mode=None): return _math.round(self, mode)
     def conj(self): return self
     def copy(self, name=None):
         out = _basic.tensor_copy(self)
