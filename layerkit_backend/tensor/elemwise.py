@@ -145,6 +145,9 @@ class Elemwise(Op):
             if g is None or x.dtype not in FLOAT_DTYPES:
                 result.append(None)
                 continue
+            if not hasattr(g, "type"):  # an undefined or not-implemented gradient (gradient.py's marker)
+                result.append(g)
+                continue
             g = sum_to_shape_of(g, x)
             result.append(g if g.dtype == x.dtype else _cast(g, x.dtype))
         return result

@@ -11,6 +11,7 @@ import math as _pymath
 import numpy as np
 
 from ..config import config
+from .special import SPECIAL_ROWS
 from .type import FLOAT_DTYPES
 
 __all__ = ["ScalarOp", "SCALAR_OPS", "upcast", "Composite"]
@@ -227,15 +228,6 @@ def _clip(xp, x, lo, hi, out=None):
     return xp.minimum(xp.maximum(x, lo), hi, out=out)
 
 
-def _erf_impl(xp, x, out=None):
-    return xp.erf(x, out=out)
-
-
-def _erfc_impl(xp, x, out=None):
-    r = xp.erf(x)
-    return xp.subtract(1, r, out=out)
-
-
 def _ultra_fast_sigmoid_impl(xp, x, out=None):
     # Theano's piecewise approximation of sigmoid (not monotonic at |x| = 3.4, as there)
     h = xp.abs(x) * 0.5
@@ -279,13 +271,14 @@ def _softplus_impl(xp, x, out=None):
 
 
 # -- gradient rules ---------------------------------------------------------------------------------------------
-_LN2, _LN10, _TWO_OVER_SQRT_PI = _pymath.log(2.0), _pymath.log(10.0), 2.0 / _pymath.sqrt(_pymath.pi)
+_LN2, _LN10 = _pymath.log(2.0), _pymath.log(10.0)
 
 
 def _g_pow(i, o, g):
+    # Theano's rule: d/dy x ** y = log(x) x ** y, taken as 0 where x == 0 (also where x ** y is infinite there)
     x, y = i
     gx = g * y * _m.pow(x, y - 1)
-    gy = g * o * _m.log(_m.switch(_m.eq(x, 0), 1, x)) if y.dtype in FLOAT_DTYPES else None
+    gy = _m.switch(_m.eq(x, 0), 0, g * o * _m.log(x)) if y.dtype in FLOAT_DTYPES else None
     return [gx, gy]
 
 
@@ -385,10 +378,6 @@ _ROWS = [
     ("arcsinh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) + 1)], dict(cuda=_c_float("asinh"))),
     ("arccosh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) - 1)], dict(cuda=_c_float("acosh"))),
     ("arctanh", 1, "float", lambda i, o, g: [g / (1 - _m.sqr(i[0]))], dict(cuda=_c_float("atanh"))),
-    ("erf", 1, "float", lambda i, o, g: [g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
-     dict(impl=_erf_impl, cuda=_c_float("erf"))),
-    ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
-     dict(impl=_erfc_impl, cuda=_c_float("erfc"))),
     ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl, cuda=_c_float("lk_sigmoid"))),
     # a row, not switch(x > 0, x, 0): one fusable op forward, and a gradient that is 0 at x == 0 as everywhere
     ("relu", 1, "upcast", lambda i, o, g: [g * _m.cast(_m.gt(i[0], 0), g.dtype)],
@@ -410,6 +399,7 @@ _ROWS = [
     ("clip", 3, "upcast", _g_clip, dict(impl=_clip, cuda="lk_min(lk_max({0}, {1}), {2})")),
 ]
 
+_ROWS += SPECIAL_ROWS  # erf, erfinv, gamma, psi, Bessel functions...: tensor/special.py
 SCALAR_OPS = {name: ScalarOp(name, nin, rule, grad, **kw) for name, nin, rule, grad, kw in _ROWS}
 
 
