@@ -26,6 +26,7 @@ MODULES = [
     "layerkit.regularizers",
     "layerkit.constraints",
     "layerkit.saving",
+    "layerkit.config",
     "layerkit.backend",
     "layerkit.preprocessing",
     "layerkit.preprocessing.sequence",

@@ -7,12 +7,12 @@ A program written for Keras runs with ``keras`` replaced by ``layerkit``::
     model = layerkit.Sequential([layers.Input(shape=(8,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
 """
-from . import (activations, backend, callbacks, constraints, distribute, initializers, layers, losses, metrics,
+from . import (activations, backend, callbacks, config, constraints, distribute, initializers, layers, losses, metrics,
                models, optimizers, preprocessing, regularizers, saving, utils)
 from .layers import Input
 from .models import Model, Sequential
 
 __version__ = "0.1.0"
-__all__ = ["activations", "backend", "callbacks", "constraints", "distribute", "initializers", "layers", "losses", "metrics",
+__all__ = ["activations", "backend", "callbacks", "config", "constraints", "distribute", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "Input", "Model",
            "Sequential"]

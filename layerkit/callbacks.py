@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from .saving.atomic_file import atomic_path
 from .training.progress import ProgressPrinter
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
@@ -375,10 +376,9 @@ class BackupAndRestore(Callback):
         arrays = {f"w{k}": w for k, w in enumerate(self.model.get_weights())}
         optimizer = self.model.optimizer.get_weights()
         arrays.update({f"o{k}": w for k, w in enumerate(optimizer)})
-        temporary = self._path + ".tmp.npz"
-        np.savez(temporary, epoch=epoch, n_weights=len(arrays) - len(optimizer), n_optimizer=len(optimizer),
-                 **arrays)
-        os.replace(temporary, self._path)
+        with atomic_path(self._path, suffix=".npz") as temporary:
+            np.savez(temporary, epoch=epoch, n_weights=len(arrays) - len(optimizer), n_optimizer=len(optimizer),
+                     **arrays)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self._path):

@@ -137,13 +137,16 @@ class Optimizer:
         if len(weights) != len(variables):
             raise ValueError(f"{type(self).__name__}.set_weights: expected {len(variables)} arrays "
                              f"(iterations + slots; call get_updates first to create slots), received {len(weights)}")
+        values = []   # all checked before any is set: a bad array leaves the optimizer unchanged
         for var, value in zip(variables, weights):
             value = np.asarray(value)
-            current = var.get_value()
+            current = var.get_value(borrow=True)
             if value.shape != current.shape:
                 raise ValueError(f"{type(self).__name__}.set_weights: expected shape {current.shape} for "
                                  f"{var.name}, received {value.shape}")
-            var.set_value(value.astype(current.dtype))
+            values.append(value.astype(current.dtype))
+        for var, value in zip(variables, values):
+            var.set_value(value)
 
     # -- updates ----------------------------------------------------------------------------------------------
     def get_updates(self, loss, params):

@@ -17,6 +17,7 @@ from layerkit_backend.tensor.shared_randomstreams import RandomStreams
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import inverted_dropout
+from ..safe_mode import in_safe_mode
 from .base import InputSpec, Layer, get_registered_object
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Lambda", "Masking",
@@ -111,19 +112,47 @@ def function_reference(function, owner, what):
     return f"{module}:{qualname}"
 
 
+def _names_a_function(value):
+    """True for a saved reference to a function (a name or a function/bytecode dict), not a shape or tensor."""
+    return isinstance(value, str) or isinstance(value, dict) or (
+        isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str))
+
+
+def _stored_bytecode(reference):
+    """True for Keras's ways of storing a function as bytecode: a list (Keras 2) or a ``__lambda__`` dict."""
+    return isinstance(reference, (list, tuple)) or (isinstance(reference, dict)
+                                                   and reference.get("class_name") == "__lambda__")
+
+
 def resolve_function(reference, custom_objects, owner, what):
-    """The function named by ``reference`` ('module:qualname' or a custom object's name)."""
+    """The function a saved config names: ``'module:qualname'``, a custom object's name, or Keras 3's
+    ``{"class_name": "function", "config": name, "module": ...}``.
+
+    Names resolve from ``custom_objects`` and registered objects. A module is imported only outside safe mode
+    (``safe_mode=False`` / ``enable_unsafe_deserialization``); stored bytecode is refused in every mode.
+    """
     if reference is None or callable(reference):
         return reference
+    if _stored_bytecode(reference):
+        raise ValueError(f"{owner}: the file stores the {what} as Python bytecode; layerkit never executes code "
+                         f"from a file (not even with safe_mode=False). Pass the function in custom_objects")
+    if isinstance(reference, dict) and reference.get("class_name") == "function":
+        module, name = reference.get("module"), reference.get("config")
+        reference = f"{module}:{name}" if module and module != "builtins" else name
     if not isinstance(reference, str):
-        raise ValueError(f"{owner}: {what} was saved as {type(reference).__name__} (Python bytecode); layerkit "
-                         f"never loads code from a file. Pass the function in custom_objects")
+        raise ValueError(f"{owner}: expected the {what} as a name or 'module:qualname' string, received "
+                         f"{type(reference).__name__} {reference!r}")
     name = reference.split(":")[-1]
     found = get_registered_object(reference, custom_objects) or get_registered_object(name, custom_objects)
     if found is not None:
         return found
     if ":" not in reference:
         raise ValueError(f"{owner}: unknown {what} {reference!r}; pass it in custom_objects")
+    if in_safe_mode():
+        raise ValueError(f"{owner}: the {what} {reference!r} is not in custom_objects or registered, and safe "
+                         f"mode forbids importing what a file names (a hostile file could name any function). "
+                         f"Pass it in custom_objects={{{name!r}: {name}}}, or load with safe_mode=False if you "
+                         f"trust the file")
     module, qualname = reference.split(":", 1)
     try:
         found = importlib.import_module(module)
@@ -132,6 +161,8 @@ def resolve_function(reference, custom_objects, owner, what):
     except (ImportError, AttributeError) as err:
         raise ValueError(f"{owner}: cannot find {what} {reference!r} ({err}); import the module that defines it "
                          f"or pass the function in custom_objects") from None
+    if not callable(found):
+        raise ValueError(f"{owner}: {what} {reference!r} is a {type(found).__name__}, not a function")
     return found
 
 
@@ -366,8 +397,8 @@ class Lambda(Layer):
         owner = f"Lambda '{self.name}'"
         self.function = resolve_function(function, custom_objects, owner, "function")
         self.output_shape_spec = (resolve_function(output_shape, custom_objects, owner, "output_shape")
-                                  if isinstance(output_shape, str) else output_shape)
-        self.mask = resolve_function(mask, custom_objects, owner, "mask") if isinstance(mask, str) else mask
+                                  if _names_a_function(output_shape) else output_shape)
+        self.mask = resolve_function(mask, custom_objects, owner, "mask") if _names_a_function(mask) else mask
         self.arguments = dict(arguments or {})
         self.supports_masking = mask is not None
 
@@ -414,7 +445,7 @@ class Lambda(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        if config.get("function_type") == "lambda":
+        if "lambda" in (config.get("function_type"), config.get("output_shape_type")):
             raise ValueError(f"Lambda '{config.get('name')}': the file stores the function as Python bytecode "
                              f"(Keras's lambda format); layerkit never executes code from a file. Rebuild the "
                              f"layer in code, or pass the function in custom_objects under the layer's function "

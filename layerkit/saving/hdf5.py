@@ -18,12 +18,12 @@ Example:
 import contextlib
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from ..layers.base import unique_names
+from .atomic_file import atomic_path
 from .model_config import custom_object_scope, model_from_config, model_to_config
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
@@ -90,27 +90,15 @@ def _text_attr(group, name):
 # ----------------------------------------------------------------------------------------------- atomic files
 @contextlib.contextmanager
 def _atomic_h5(filepath, overwrite):
-    """An open HDF5 file that becomes ``filepath`` only if the block completes."""
+    """An open HDF5 file that becomes ``filepath`` only if the block completes (see atomic_file.py)."""
     h5py = _h5py()
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):   # writing HDF5 under that name would make a file nothing can load as .keras
         raise ValueError(f"{filepath!r}: layerkit writes Keras's HDF5 format, not Keras 3's zipped '.keras' "
                          f"format; use a filename ending in '.h5'")
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath!r} already exists and overwrite=False; pass overwrite=True to "
-                              f"replace it")
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(filepath, overwrite) as temporary:
         with h5py.File(temporary, "w") as f:
             yield f
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def _open_for_reading(filepath):
@@ -163,57 +151,81 @@ def _write_model_weights(group, model):
         _write_variables(group.create_group(layer.name), _weight_names(layer, variables), variables)
 
 
-def _read_layer_group(group, layer_name):
-    layer_group = group[layer_name]
+def _layer_datasets(group, layer_name, where):
+    """(weight names, datasets) of a layer group in ``weight_names`` order; reads metadata only, never data."""
+    layer_group = group.get(layer_name)
+    if not isinstance(layer_group, _h5py().Group):
+        raise ValueError(f"{where}: the file lists layer '{layer_name}' in layer_names but has no group for it")
     names = load_attributes(layer_group, "weight_names")
-    return names, [np.asarray(layer_group[name]) for name in names]
+    return names, [_numeric_dataset(layer_group, name, f"{where}: layer '{layer_name}'") for name in names]
 
 
-def _assign(layer, variables, names, values, skip_mismatch, where):
-    """Sets ``variables`` of ``layer`` from saved ``values``; False if skipped for a mismatch."""
-    if len(values) != len(variables):
-        message = (f"{where}: layer '{layer.name}' expects {len(variables)} weight(s) "
-                   f"{[v.name for v in variables]}, the file has {len(values)} ({names})")
-        if skip_mismatch:
-            warnings.warn(f"Skipping loading of weights: {message}")
-            return False
-        raise ValueError(message)
-    for variable, name, value in zip(variables, names, values):
-        expected = tuple(variable.get_value(borrow=True).shape)
-        if tuple(value.shape) != expected:
-            message = (f"{where}: layer '{layer.name}' weight '{variable.name}' has shape {expected}, the file's "
-                       f"'{name}' has shape {tuple(value.shape)}")
-            if skip_mismatch:
-                warnings.warn(f"Skipping loading of weights for layer '{layer.name}': {message}")
-                return False
-            raise ValueError(message)
-    for variable, value in zip(variables, values):
-        variable.set_value(np.asarray(value, dtype=variable.type.dtype))
-    return True
+def _numeric_dataset(group, name, where):
+    dataset = group.get(name)
+    if not isinstance(dataset, _h5py().Dataset):
+        raise ValueError(f"{where}: the file lists weight '{name}' but holds no dataset of that name")
+    if dataset.dtype.kind not in "fiub":
+        raise ValueError(f"{where}: weight '{name}' holds {dataset.dtype} data, expected numbers")
+    return dataset
+
+
+def _fits(layer, variables, names, datasets, skip_mismatch, where):
+    """True if ``datasets`` match ``variables`` in count and shapes (checked on metadata, before any read);
+    otherwise raises, or warns and returns False with ``skip_mismatch``."""
+    problem = None
+    if len(datasets) != len(variables):
+        problem = (f"{where}: layer '{layer.name}' expects {len(variables)} weight(s) "
+                   f"{[v.name for v in variables]}, the file has {len(datasets)} ({names})")
+    else:
+        for variable, name, dataset in zip(variables, names, datasets):
+            expected = tuple(variable.get_value(borrow=True).shape)
+            if tuple(dataset.shape) != expected:
+                problem = (f"{where}: layer '{layer.name}' weight '{variable.name}' has shape {expected}, the "
+                           f"file's '{name}' has shape {tuple(dataset.shape)}")
+                break
+    if problem is None:
+        return True
+    if skip_mismatch:
+        warnings.warn(f"Skipping loading of weights: {problem}")
+        return False
+    raise ValueError(problem)
+
+
+def _read_then_assign(pairs):
+    """Reads every matched dataset, then sets every variable: a failed read leaves all variables untouched."""
+    values = [np.asarray(dataset[()], dtype=variable.type.dtype) for variable, dataset in pairs]
+    for (variable, _), value in zip(pairs, values):
+        variable.set_value(value)
 
 
 def _load_model_weights(group, model, by_name=False, skip_mismatch=False, where="load_weights"):
+    """Validates every layer's datasets against the model (shapes from metadata), then reads, then assigns."""
     layer_names = load_attributes(group, "layer_names")
-    saved = {name: _read_layer_group(group, name) for name in layer_names}
+    saved = {name: _layer_datasets(group, name, where) for name in layer_names}
+    pairs = []
     if by_name:
         by_layer = {}
         for layer in model.layers:
             by_layer.setdefault(layer.name, []).append(layer)
         for name in layer_names:
-            names, values = saved[name]
+            names, datasets = saved[name]
             for layer in by_layer.get(name, []):
-                _assign(layer, _layer_variables(layer), names, values, skip_mismatch, where)
-        return
-    layers = [layer for layer in model.layers if _layer_variables(layer)]
-    saved_names = [name for name in layer_names if saved[name][0]]
-    if len(saved_names) != len(layers):
-        raise ValueError(f"{where}: the model has {len(layers)} layer(s) with weights "
-                         f"{[l.name for l in layers]}, the file has {len(saved_names)} {saved_names}; load by "
-                         f"name with by_name=True to match layers by their names")
-    for layer, name in zip(layers, saved_names):
-        names, values = saved[name]
-        _assign(layer, _layer_variables(layer), names, values, skip_mismatch,
-                f"{where} (file layer '{name}')")
+                variables = _layer_variables(layer)
+                if _fits(layer, variables, names, datasets, skip_mismatch, where):
+                    pairs.extend(zip(variables, datasets))
+    else:
+        layers = [layer for layer in model.layers if _layer_variables(layer)]
+        saved_names = [name for name in layer_names if saved[name][0]]
+        if len(saved_names) != len(layers):
+            raise ValueError(f"{where}: the model has {len(layers)} layer(s) with weights "
+                             f"{[l.name for l in layers]}, the file has {len(saved_names)} {saved_names}; load by "
+                             f"name with by_name=True to match layers by their names")
+        for layer, name in zip(layers, saved_names):
+            names, datasets = saved[name]
+            variables = _layer_variables(layer)
+            if _fits(layer, variables, names, datasets, skip_mismatch, f"{where} (file layer '{name}')"):
+                pairs.extend(zip(variables, datasets))
+    _read_then_assign(pairs)
 
 
 # ----------------------------------------------------------------------------------------------- optimizer
@@ -258,14 +270,16 @@ def _restore_optimizer(f, model):
         return
     group = f["optimizer_weights"]
     names = load_attributes(group, "weight_names")
-    values = [np.asarray(group[name]) for name in names]
+    datasets = [_numeric_dataset(group, name, "load_model: optimizer_weights") for name in names]
     _ensure_optimizer_slots(model)
-    values = _from_keras3_slot_order(names, values, model.optimizer)
-    try:
-        model.optimizer.set_weights(values)
-    except ValueError as error:
-        warnings.warn(f"load_model: the optimizer state in the file does not fit the model's optimizer, so the "
-                      f"optimizer starts fresh ({error})")
+    datasets = _from_keras3_slot_order(names, datasets, model.optimizer)
+    variables = _optimizer_variables(model.optimizer)
+    shapes = [tuple(v.get_value(borrow=True).shape) for v in variables]
+    if shapes != [tuple(d.shape) for d in datasets]:
+        warnings.warn(f"load_model: the optimizer state in the file (shapes {[tuple(d.shape) for d in datasets]}) "
+                      f"does not fit the model's optimizer (shapes {shapes}), so the optimizer starts fresh")
+        return
+    _read_then_assign(list(zip(variables, datasets)))
 
 
 # ----------------------------------------------------------------------------------------------- training config
@@ -362,12 +376,13 @@ def _json_default(value):
     raise TypeError(f"model config: value {value!r} of type {type(value).__name__} is not JSON-serialisable")
 
 
-def load_model(filepath, custom_objects=None, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
     """A model (architecture, weights, and if saved compiled, optimizer and its state) from an ``.h5`` file.
 
     Files written by Keras 2 or Keras 3 (``model.save('m.h5')``) and by layerkit load the same way. Custom
     layers, losses... are found via ``custom_objects`` or ``register_keras_serializable``. No code stored in the
-    file is ever executed.
+    file is ever executed, and a ``Lambda``'s ``'module:qualname'`` is imported only with ``safe_mode=False``
+    (see :func:`model_from_config`).
 
     Example:
         >>> # model = load_model("m.h5", custom_objects={"MyLayer": MyLayer})
@@ -377,15 +392,29 @@ def load_model(filepath, custom_objects=None, compile=True):
         if text is None:
             raise ValueError(f"{os.fspath(filepath)!r} holds no model_config (a weights-only file?); build the "
                              f"model in code and call model.load_weights")
-        model = model_from_config(json.loads(text), custom_objects)
+        model = model_from_config(_json_dict(text, "model_config", filepath), custom_objects, safe_mode=safe_mode)
         group = f["model_weights"] if "model_weights" in f else f
         _load_model_weights(group, model, where=f"load_model({os.fspath(filepath)!r})")
         training = _text_attr(f, "training_config")
         if compile and training is not None:
             with custom_object_scope(custom_objects):
-                _compile_from_training_config(model, json.loads(training), custom_objects)
+                _compile_from_training_config(model, _json_dict(training, "training_config", filepath),
+                                              custom_objects)
                 _restore_optimizer(f, model)
     return model
+
+
+def _json_dict(text, attribute, filepath):
+    """The JSON object stored in a file's ``attribute``, or a clear error naming the file and attribute."""
+    where = f"{os.fspath(filepath)!r}: attribute {attribute!r}"
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{where} is not valid JSON ({error}); the file is damaged or not a Keras model file") \
+            from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a JSON object, received a JSON {type(value).__name__}")
+    return value
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -425,11 +454,17 @@ def model_to_json(model, **json_kwargs):
     return json.dumps(config, default=_json_default, **json_kwargs)
 
 
-def model_from_json(json_string, custom_objects=None):
-    """A new model from :func:`model_to_json`'s (or Keras's ``to_json``) string.
+def model_from_json(json_string, custom_objects=None, safe_mode=None):
+    """A new model from :func:`model_to_json`'s (or Keras's ``to_json``) string; ``safe_mode`` as in
+    :func:`model_from_config`.
 
     Example:
         >>> # clone = model_from_json(model.to_json())
     """
-    return model_from_config(json.loads(json_string), custom_objects)
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"model_from_json: expected a JSON string, received {type(json_string).__name__} "
+                         f"({error})") from None
+    return model_from_config(config, custom_objects, safe_mode=safe_mode)
 

@@ -17,6 +17,7 @@ from .. import layers
 from ..layers import base
 from ..layers.base import Layer, flatten
 from ..layers.input_layer import InputLayer
+from ..safe_mode import safe_mode_scope
 
 __all__ = ["model_to_config", "model_from_config", "layer_from_config", "custom_object_scope"]
 
@@ -220,16 +221,28 @@ def _is_model_class(cls):
                for klass in cls.__mro__)
 
 
-def model_from_config(config, custom_objects=None):
+def model_from_config(config, custom_objects=None, safe_mode=None):
     """A new, untrained model from a ``{"class_name", "config"}`` dictionary (Keras 2 or Keras 3 format).
 
     Args:
         config: what :func:`model_to_config` (or Keras's ``model.get_config``/``to_json``) wrote.
         custom_objects: ``{name: class_or_function}`` for custom layers, activations, initializers...
+        safe_mode: None (the default) follows the global setting, safe unless
+            ``layerkit.config.enable_unsafe_deserialization()`` was called; True never imports a module the
+            config names; False imports ``Lambda`` functions given as ``'module:qualname'`` (trusted files only).
+            Bytecode is refused in every mode.
 
     Example:
         >>> # clone = model_from_config(model_to_config(model))
     """
+    with safe_mode_scope(safe_mode):
+        return _model_from_config(config, custom_objects)
+
+
+def _model_from_config(config, custom_objects):
+    if not isinstance(config, (dict, list)):
+        raise ValueError(f"model_from_config: expected a dict with 'class_name' and 'config', received "
+                         f"{type(config).__name__} {str(config)[:60]!r}")
     if isinstance(config, list):                # Keras 1/2.0 Sequential: a bare list of layers
         config = {"class_name": "Sequential", "config": {"layers": config}}
     if "class_name" not in config and "layers" in config:   # Keras's model.get_config(): the inner dict

@@ -26,6 +26,7 @@ class OutputSpec:
     def __init__(self, name, loss_fn, loss_name, loss_weight, metrics):
         self.name, self.loss_fn, self.loss_name = name, loss_fn, loss_name
         self.loss_weight, self.metrics = loss_weight, metrics
+        self.ignore_class = None    # a sparse loss's label that marks samples to skip (range checks allow it)
 
 
 def _per_output(value, names, what, nested_lists=False):
@@ -78,6 +79,7 @@ def resolve_outputs(output_names, outputs, loss, metrics, loss_weights, weighted
                 spec.name = f"{name}_{spec.name}"
         specs.append(OutputSpec(name, loss_fn, None if loss_obj is None else _loss_name(loss_id, loss_obj),
                                 float(weight if weight is not None else 1.0), resolved))
+        specs[-1].ignore_class = getattr(loss_obj, "_fn_kwargs", {}).get("ignore_class")
     if all(spec.loss_fn is None for spec in specs):
         raise ValueError(f"compile: no loss for any output {output_names}; pass loss=... (a name like 'mse', a "
                          f"function, or a list/dict per output)")

@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["Sequence", "to_arrays", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
+__all__ = ["Sequence", "to_arrays", "as_data_array", "check_batch_size", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
            "array_batches", "shard_slice", "is_batch_source", "check_targets"]
 
 
@@ -75,13 +75,38 @@ def to_arrays(data, names, what, dtypes=None):
         raise ValueError(f"The model has {len(names)} {what}(s) {names}, but {len(data)} array(s) were given")
     arrays = []
     for k, (name, value) in enumerate(zip(names, data)):
-        array = np.asarray(value)
+        array = as_data_array(value, what, name)
         if dtypes is not None and dtypes[k] is not None and array.dtype != dtypes[k]:
             array = array.astype(dtypes[k])
         if array.ndim == 0:
             raise ValueError(f"{what} '{name}': expected an array with a batch dimension, received a scalar")
         arrays.append(array)
     return arrays
+
+
+def as_data_array(value, what, name):
+    """``value`` as a NumPy array of numbers or booleans, or one clear error naming ``what`` '``name``'."""
+    if value is None:
+        raise ValueError(f"{what} '{name}': expected an array, received None")
+    try:
+        array = np.asarray(value)
+    except ValueError as error:   # NumPy refuses ragged nested lists
+        raise ValueError(f"{what} '{name}': expected a rectangular array, received nested sequences of unequal "
+                         f"lengths ({error}); pad them (layerkit.utils.pad_sequences) or give an array") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} '{name}': expected numbers, received an array of dtype {array.dtype}"
+                         f"{' (strings)' if array.dtype.kind in 'US' else ''}" + (
+                             " (ragged or mixed data?)" if array.dtype.kind == "O" else ""))
+    return array
+
+
+def check_batch_size(batch_size, where, default=32):
+    """``batch_size`` as a positive int (``default`` for None), or a clear error."""
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"{where}: batch_size must be a positive integer or None, received {batch_size!r}")
+    return int(batch_size)
 
 
 def _looks_like_arrays(data):

@@ -16,7 +16,7 @@ import numpy as np
 import layerkit_backend as lb
 
 from . import data as data_module
-from . import loops
+from . import loops, range_checks
 from .compile import resolve_outputs
 from .functions import ModelFunctions
 
@@ -106,7 +106,7 @@ class TrainingMixin:
             raise ValueError(f"Model '{self.name}': the input shape is unknown; call the model on data or give the "
                              f"first layer input_shape= before fitting on a generator")
         given = list(x) if isinstance(x, (list, tuple)) and all(isinstance(a, np.ndarray) for a in x) else [x]
-        arrays = [np.asarray(a) for a in given]
+        arrays = [data_module.as_data_array(a, "input", f"{self.name} input {k}") for k, a in enumerate(given)]
         arrays = [a.astype(lb.config.floatX) if a.dtype.kind == "f" else a for a in arrays]
         self._set_inputs_from_data(arrays)
         if self._compile_args is not None:
@@ -114,7 +114,24 @@ class TrainingMixin:
             self._resolve_compile()
 
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, with_targets=True):
-        """(arrays to feed: inputs + targets + sample weights, the ModelFunctions for them)."""
+        """(arrays to feed: inputs + targets + sample weights, the ModelFunctions for them).
+
+        A model built here from the data's shapes (a Sequential without an input shape) is unbuilt again if the
+        data turns out to be wrong: a failed call changes nothing, build state included.
+        """
+        if self.inputs is not None:
+            return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
+        states = _layer_states(self)
+        try:
+            return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
+        except BaseException:
+            _restore_layer_states(states)
+            raise
+
+    def _prepare_built(self, x, y, sample_weight, class_weight, with_targets):
+        if x is None:
+            raise ValueError(f"Model '{self.name}': expected input data x (arrays, a list or dict of arrays, or a "
+                             f"generator), received None")
         self._ensure_inputs(x)
         xs = data_module.to_arrays(x, self.input_names, "input", [i.dtype for i in self.inputs])
         for name, array, tensor in zip(self.input_names, xs, self.inputs):
@@ -123,6 +140,7 @@ class TrainingMixin:
                                                   zip(expected[1:], array.shape[1:])):
                 raise ValueError(f"Input '{name}': expected arrays of shape {expected}, received shape "
                                  f"{array.shape}")
+        range_checks.check_embedding_inputs(self, xs)
         if not with_targets:
             data_module.check_sample_counts([("input", self.input_names, xs)])
             return xs, None
@@ -135,6 +153,7 @@ class TrainingMixin:
         ys = [a.astype(lb.config.floatX) if a.dtype.kind in "fb" else a for a in ys]
         for (spec, output), array in zip(loss_specs, ys):
             data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+        range_checks.check_sparse_labels(loss_specs, ys)
         sws = data_module.to_arrays(sample_weight, names, "sample_weight")
         if class_weight is not None:
             per_output = class_weight if set(class_weight) <= set(names) and len(names) > 1 else \
@@ -225,6 +244,18 @@ def _results(logs, return_dict):
 def _target_shape(shape):
     shape = tuple(shape)
     return (None,) * (len(shape) - 1) + (shape[-1],) if len(shape) >= 2 else (None,) * len(shape)
+
+
+def _layer_states(model):
+    """Each layer's attributes, with list, dict and set values copied one level deep (what building appends to)."""
+    return [(layer, {k: (type(v)(v) if type(v) in (list, dict, set) else v) for k, v in vars(layer).items()})
+            for layer in _all_layers(model)]
+
+
+def _restore_layer_states(states):
+    for layer, attributes in states:
+        vars(layer).clear()
+        vars(layer).update(attributes)
 
 
 def _all_layers(model):

@@ -92,7 +92,11 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     from ..callbacks import History
 
     verbose = 1 if verbose == "auto" else verbose
-    batch_size = batch_size or 32
+    batch_size = data_module.check_batch_size(batch_size, "fit")
+    validation_batch_size = data_module.check_batch_size(validation_batch_size, "fit (validation_batch_size)",
+                                                         batch_size)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, received {epochs!r}")
     validation = None
     if data_module.is_batch_source(x):
         if validation_split:
@@ -155,7 +159,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                              f"steps_per_epoch, or a Sequence)")
         logs = {name: float(value) for name, value in zip(names, outputs)}
         if validation is not None and (epoch + 1) % validation_freq == 0:
-            val_logs = _evaluate_prepared(model, validation, validation_batch_size or batch_size, None)
+            val_logs = _evaluate_prepared(model, validation, validation_batch_size, None)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         callback_list.call("on_epoch_end", epoch, logs)
         if _strategy(model) is not None:
@@ -193,25 +197,27 @@ def _evaluate_prepared(model, prepared, batch_size, callback_list):
 
 def evaluate(model, x, y, batch_size, sample_weight, steps, callbacks):
     """``Model.evaluate``'s loop: returns the logs dict."""
+    batch_size = data_module.check_batch_size(batch_size, "evaluate")
     if data_module.is_batch_source(x):
         prepared = ("source", x, steps)
     else:
         prepared = model._prepare(x, y, sample_weight)
     callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
     callback_list.call("on_test_begin", None)
-    logs = _evaluate_prepared(model, prepared, batch_size or 32, callback_list)
+    logs = _evaluate_prepared(model, prepared, batch_size, callback_list)
     callback_list.call("on_test_end", logs)
     return logs
 
 
 def predict(model, x, batch_size, steps, callbacks):
     """``Model.predict``'s loop: the outputs of every batch, concatenated."""
+    batch_size = data_module.check_batch_size(batch_size, "predict")
     shard = _shard(model)
     if data_module.is_batch_source(x):
         batches = (b for _, b in _source_batches(model, x, steps, False, False, what="predict", shard=shard))
     else:
         xs, _ = model._prepare(x, with_targets=False)
-        batches = data_module.array_batches(xs, batch_size or 32, False, steps, shard=shard)
+        batches = data_module.array_batches(xs, batch_size, False, steps, shard=shard)
     callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
     callback_list.call("on_predict_begin", None)
     want_end = callback_list.wants("on_predict_batch_end")

@@ -8,6 +8,7 @@ source comes from backends/cuda_codegen.py; each distinct (operation, parameter 
 import types
 import warnings
 
+from ..bounded_cache import BoundedCache
 from .cuda_codegen import PREAMBLE, kernel_source
 
 __all__ = ["DeviceUnavailableError", "Float64OnGPUWarning", "cuda_available", "require_cuda", "make_cupy_xp",
@@ -98,7 +99,7 @@ _HOST_HELPERS = {"errstate", "finfo", "iinfo", "result_type", "can_cast", "promo
 
 # (in_params, out_params, operation) -> cupy.ElementwiseKernel. The params carry the dtypes, so a key is the
 # kernel's code and dtypes; a process compiles each once.
-KERNEL_CACHE = {}
+KERNEL_CACHE = BoundedCache(1024)   # by source: bounded as fusion's cache is (rewrite/fusion.py)
 
 
 def elementwise_kernel(source):

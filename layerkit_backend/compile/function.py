@@ -13,9 +13,11 @@ from ..graph.traversal import ancestors, clone_replace, depends_on, graph_inputs
 from ..rewrite.engine import rewrite_graph
 from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
+from .interrupts import install_deferring_handler
 from .io import In, Out
 from .linker import link
 from .mode import get_mode
+from .shared_locks import join, locked
 from .sharedvalue import Container, SharedVariable
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
@@ -91,6 +93,11 @@ class Function:
         self._fn, self.source, self._namespace, self._order = link(
             self.maker.fgraph, self._n_inputs, self._specs, self._output_borrow, self._update_containers,
             self._shared_containers, self._xp, self._output_format, self._nan_guard, self._output_device)
+        guarded = self._shared_containers + [c for c in self._update_containers if c not in self._shared_containers]
+        if guarded:   # one lock for all the state the call reads or writes
+            self._fn = locked(self._fn, join([c.group for c in guarded]))
+        if self._update_containers:
+            install_deferring_handler()
 
     # Pickling (and deepcopy) keep the graph, the inputs and the shared containers, and link again when loaded:
     # the generated code and its thunks are not data. Functions and shared variables pickled together still

@@ -2,16 +2,15 @@
 
 The generated source (``Function.source``) reads the inputs, checks them, calls each node's thunk in topological
 order, drops intermediates after their last use, copies outputs that would alias inputs, shared storage or
-constants, and only then writes the updates into the shared containers: a call that raises changes nothing.
-All storage is local to the call, so one compiled function can be called from several threads at once (a function
-that updates a shared matrix in place takes a lock for the call).
+constants, and only then writes the updates into the shared containers: a call that raises changes nothing, and
+the writes (the commit) complete even if Ctrl-C arrives meanwhile (compile/interrupts.py). All storage is local to
+the call; calls touching the same shared variables are serialised by their lock group (compile/shared_locks.py).
 """
-import threading
-
 import numpy as np
 
 from ..graph.basic import Constant
 from ..tensor.type import TensorType
+from .interrupts import enter_commit, exit_commit
 
 __all__ = ["link", "alias_root"]
 
@@ -165,6 +164,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         node = order[pos]
         ns[f"_check{pos}"] = node.op.make_check(node, xp)
         lines.append(f"    _check{pos}({', '.join(name_of(i) for i in node.inputs)})")
+    commit_start = len(lines)   # from here on shared state is written: all of it, or (if this raises) none
     for pos in range(n_body, len(order)):
         emit(pos, order[pos])
     for k, var in enumerate(outputs):
@@ -175,6 +175,10 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     for k, cont in enumerate(update_containers):
         ns[f"_u{k}"] = cont
         lines.append(f"    _u{k}.value = _out{n_out + k}")
+    if final or update_containers:
+        ns["_enter_commit"], ns["_exit_commit"] = enter_commit, exit_commit
+        lines[commit_start:] = (["    _enter_commit()", "    try:"] + ["    " + line for line in lines[commit_start:]]
+                                + ["    finally:", "        _exit_commit()"])
     results = [f"_out{k}" for k in range(n_out)]
     if output_format == "single":
         lines.append(f"    return {results[0]}")
@@ -188,8 +192,6 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     source = f"def compiled_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<layerkit_backend compiled function>", "exec"), ns)
     fn = ns["compiled_function"]
-    if final:
-        fn = _serialised(fn)
     if xp.is_gpu:
         fn = _on_gpu(fn, xp.device)
     return fn, source, ns, order
@@ -202,18 +204,6 @@ def _on_gpu(fn, device):
             return fn(*args)
 
     return on_device
-
-
-def _serialised(fn):
-    """``fn`` under a lock: calls that overwrite shared buffers in place run one at a time, so concurrent calls
-    give the results of some sequential order (another function reading those buffers meanwhile is not covered)."""
-    lock = threading.Lock()
-
-    def locked(*args):
-        with lock:
-            return fn(*args)
-
-    return locked
 
 
 def _destroyed(node):

@@ -8,17 +8,26 @@ from ..config import config
 from ..graph.basic import Variable
 from ..tensor.type import TensorType
 from ..tensor.variable import _TensorMethods
+from .shared_locks import LockGroup, call_locked
 
 __all__ = ["shared", "SharedVariable", "TensorSharedVariable", "Container"]
 
 
 class Container:
-    """The cell holding a shared variable's current value; compiled functions read and write ``value``."""
+    """The cell holding a shared variable's current value; compiled functions read and write ``value``.
 
-    __slots__ = ("value",)
+    ``group`` is its lock group (compile/shared_locks.py): calls and ``get_value``/``set_value`` on the same
+    shared variables hold its lock. A pickled container comes back with a group of its own.
+    """
+
+    __slots__ = ("value", "group")
 
     def __init__(self, value):
         self.value = value
+        self.group = LockGroup()
+
+    def __reduce__(self):
+        return Container, (self.value,)
 
 
 class SharedVariable(Variable):
@@ -33,10 +42,13 @@ class SharedVariable(Variable):
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""
-        value = self.container.value
+        if borrow:
+            value = self.container.value
+        else:   # a copy taken while no call is writing the buffer
+            value = call_locked(self.container.group, _copy_of, self.container)
         if not return_internal_type and on_device(value):
             return to_host(value)  # already a fresh host copy
-        return value if borrow else _copy(value)
+        return value
 
     def set_value(self, new_value, borrow=False):
         """Replace the value; it must keep the dtype and number of dimensions (and any static sizes).
@@ -46,11 +58,7 @@ class SharedVariable(Variable):
         value = self.type.filter(new_value, allow_downcast=bool(self._allow_downcast), strict=self._strict,
                                  where=f"set_value: shared variable {self.name or 'shared'!r}",
                                  downcast_hint="create the shared variable with allow_downcast=True")
-        current = self.container.value
-        if on_device(current) and not on_device(value):
-            self.container.value = to_device_of(value, current)
-            return
-        self.container.value = value if borrow else _copy(value)
+        call_locked(self.container.group, _store, self.container, value if borrow else _copy(value))
 
     @property
     def value(self):
@@ -64,7 +72,7 @@ class SharedVariable(Variable):
         return cp
 
     def zero(self, borrow=False):
-        self.container.value = self.container.value * 0
+        call_locked(self.container.group, _store, self.container, self.container.value * 0)
 
 
 class TensorSharedVariable(_TensorMethods, SharedVariable):
@@ -73,6 +81,17 @@ class TensorSharedVariable(_TensorMethods, SharedVariable):
 
 def _copy(value):
     return value.copy() if hasattr(value, "copy") else value
+
+
+def _copy_of(container):
+    return _copy(container.value)
+
+
+def _store(container, value):
+    current = container.value
+    if on_device(current) and not on_device(value):
+        value = to_device_of(value, current)   # a value living on a GPU stays there
+    container.value = value
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, shape=None, broadcastable=None):

@@ -21,6 +21,9 @@ class FunctionGraph:
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.update_mapping = {}  # {output index: input index}: that output is the new value of that input
+        # what rewrites learned about this graph's values, by rewrite: it lives and dies with the graph (a global
+        # table keyed by graph would keep every graph alive through the variables its entries hold)
+        self.facts = {}
         self.clients = {}
         self.apply_nodes = set()
         self.variables = set()

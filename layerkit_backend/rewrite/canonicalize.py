@@ -6,7 +6,6 @@ replacement always keeps the dtype and rank of what it replaces, and a static sh
 Two helpers are shared with other rewrite modules: ``scalar_constant`` (the one value a constant-like tensor
 holds) and ``size_source`` (what decides a dimension's size at run time, so that two sizes can be proved equal).
 """
-import weakref
 
 import numpy as np
 
@@ -88,9 +87,6 @@ def _keep(node, new):
     return [new] if same_type_or_finer(node.outputs[0], new) else None
 
 
-_SOURCES = weakref.WeakKeyDictionary()  # fgraph -> {(var, dim): source}; facts about values never go stale
-
-
 def size_source(fgraph, var, dim):
     """What decides ``var.shape[dim]`` at run time: ``('static', n)``, or a ``(variable, dim)`` pair reached by
     following ops that keep a size (elementwise ops, shuffles, alloc of shape_i, dot, reductions). Two dimensions
@@ -98,7 +94,7 @@ def size_source(fgraph, var, dim):
 
     Example: for ``y = exp(x) * 2``, ``size_source(fg, y, 0)`` is ``(x, 0)``.
     """
-    memo = _SOURCES.setdefault(fgraph, {})
+    memo = fgraph.facts.setdefault("size_source", {})   # {(var, dim): source}: facts about values never go stale
     fresh = set()
 
     def known(key):

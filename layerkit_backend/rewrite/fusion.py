@@ -11,6 +11,7 @@ full output shape (NumPy broadcasting), so a later step may write into it once n
 """
 import numpy as np
 
+from ..bounded_cache import BoundedCache
 from ..graph.basic import Apply, Constant
 from ..tensor.elemwise import Elemwise, broadcast_shapes_static
 from ..tensor.scalar import Composite
@@ -197,7 +198,10 @@ def _body(comp, indent, out_expr, names, blocked):
     return lines
 
 
-_KERNELS = {}
+# Kernels by (composite, array module). Bounded: composites embed their constants, and a process that builds many
+# models differing only in a constant (a LeakyReLU slope, a dropout rate) would otherwise grow without end.
+KERNEL_CACHE_SIZE = 1024
+_KERNELS = BoundedCache(KERNEL_CACHE_SIZE)
 
 
 def compile_composite(comp, xp):

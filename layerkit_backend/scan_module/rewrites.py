@@ -28,7 +28,7 @@ from ..rewrite.engine import register_global, register_local
 from ..tensor.basic import Alloc, NotScalarConstantError, get_scalar_constant_value, join, zeros
 from ..tensor.elemwise import DimShuffle, Elemwise, SumToShape
 from ..tensor.linalg import Dot, dot
-from ..tensor.math import maximum
+from ..tensor.math import gt, maximum, switch
 from ..tensor.variable import constant
 from ..tensor.shape import Shape, Shape_i, shape_i, specify_shape
 from ..tensor.subtensor import IncSubtensor, Subtensor
@@ -46,15 +46,15 @@ def _constant(v):
 
 
 def _last_row_reads(fgraph, var, skip_rows):
-    """The variables computing ``var[-1]`` (directly, or through ``var[skip_rows:]``), or None if ``var`` is read
-    any other way."""
+    """``(variable, through_steps)`` for each variable computing ``var[-1]`` directly (False) or as
+    ``var[skip_rows:][-1]``, the last of the steps' rows (True); None if ``var`` is read any other way."""
     found = []
     for client, _ in fgraph.clients.get(var, []):
         if client == "output" or not isinstance(client.op, Subtensor):
             return None
         idx, index = client.op.idx_list, client.inputs[1:]
         if idx == ("int",) and _constant(index[0]) == -1:
-            found.append(client.outputs[0])
+            found.append((client.outputs[0], skip_rows is None))
         elif skip_rows is not None and idx == (("slice", True, False, False),) \
                 and _constant(index[0]) == skip_rows:
             inner = _last_row_reads(fgraph, client.outputs[0], None)
@@ -64,6 +64,12 @@ def _last_row_reads(fgraph, var, skip_rows):
         else:
             return None
     return found
+
+
+def _last_step_row(ring, n_steps, rows):
+    """Row -1 of the ring, or, after 0 steps, an index past its ``rows`` rows: ``h[m:][-1]`` of zero steps raises
+    IndexError in the graph as written, so the rewritten graph must raise too (a rewrite never changes meaning)."""
+    return ring[switch(gt(n_steps, 0), -1, rows)]
 
 
 @register_global("specialize")
@@ -81,8 +87,9 @@ def local_scan_keep_last_state(fgraph):
         new_outs = new_op.make_node(*node.inputs).outputs
         for k, (old, new) in enumerate(zip(node.outputs, new_outs)):
             if k < op.n_states and keep_last[k] and not op.last_only[k]:
-                for var in reads[k]:
-                    fgraph.replace(var, new[-1], reason="local_scan_keep_last_state")
+                for var, through_steps in reads[k]:
+                    row = _last_step_row(new, node.inputs[0], op.mintaps[k]) if through_steps else new[-1]
+                    fgraph.replace(var, row, reason="local_scan_keep_last_state")
             elif fgraph.clients.get(old):
                 fgraph.replace(old, new, reason="local_scan_keep_last_state")
 

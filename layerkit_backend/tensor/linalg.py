@@ -303,7 +303,10 @@ class GemmUpdate(Op):
             from ..backends.blas import gemm_inplace
 
         def gemm_update(c, alpha, a, b):
-            if inplace and c.shape == (a.shape[0], b.shape[1]) and c.flags.c_contiguous and c.flags.writeable:
+            # a or b may be the caller's array that is c's own buffer (``shared(x, borrow=True)`` called with x):
+            # writing c would change them while they are read
+            if inplace and c.shape == (a.shape[0], b.shape[1]) and c.flags.c_contiguous and c.flags.writeable \
+                    and not xp.may_share_memory(c, a) and not xp.may_share_memory(c, b):
                 return gemm_inplace(c, alpha.item(), a, b)
             return c + alpha * xp.matmul(a, b)
 

@@ -149,16 +149,27 @@ def _sum_dtype(x_dtype, dtype):
     return x_dtype
 
 
+def _accumulated(kind, x, axis, keepdims, dtype, acc_dtype):
+    """``kind`` reduction accumulated in ``acc_dtype`` (float32 for float16 inputs by default: 1,000 values of 100
+    sum past float16's largest value, 65504), then cast to the output dtype, as Theano, Keras and PyTorch do."""
+    from .basic import cast
+
+    out_dtype = _sum_dtype(x.dtype, dtype)
+    acc_dtype = acc_dtype or ("float32" if out_dtype == "float16" else out_dtype)
+    acc_dtype = np.dtype(acc_dtype).name
+    reduced = _reduce(kind, x, axis, keepdims, acc_dtype)
+    return reduced if acc_dtype == out_dtype else cast(reduced, out_dtype)
+
+
 def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):  # noqa: A001
-    """Sum over ``axis`` (all by default). Small integer dtypes are summed as int64, like NumPy."""
-    x = as_tensor_variable(x)
-    return _reduce("sum", x, axis, keepdims, _sum_dtype(x.dtype, dtype))
+    """Sum over ``axis`` (all by default). Small integer dtypes are summed as int64, like NumPy; float16 is
+    accumulated in float32 (``acc_dtype``) and returned as float16."""
+    return _accumulated("sum", as_tensor_variable(x), axis, keepdims, dtype, acc_dtype)
 
 
-def prod(x, axis=None, dtype=None, keepdims=False):
-    """Product over ``axis`` (all axes when None)."""
-    x = as_tensor_variable(x)
-    return _reduce("prod", x, axis, keepdims, _sum_dtype(x.dtype, dtype))
+def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    """Product over ``axis`` (all axes when None); float16 is accumulated in float32 as ``sum`` does."""
+    return _accumulated("prod", as_tensor_variable(x), axis, keepdims, dtype, acc_dtype)
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
@@ -237,7 +248,7 @@ def max_and_argmax(x, axis=None, keepdims=False):
     return max(x, axis, keepdims), argmax(x, axis, keepdims)
 
 
-def _count(x, axes):
+def _count(x, axes, dtype=None):
     from .basic import cast
     from .shape import shape_i
     from . import math
@@ -246,7 +257,8 @@ def _count(x, axes):
     for a in axes:
         s = shape_i(x, a)
         n = s if n is None else math.mul(n, s)
-    return cast(n, x.dtype if x.dtype in FLOAT_DTYPES else config.floatX) if n is not None else None
+    dtype = dtype or (x.dtype if x.dtype in FLOAT_DTYPES else config.floatX)
+    return cast(n, dtype) if n is not None else None
 
 
 def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
@@ -257,17 +269,23 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     axes = normalize_axis(axis, x.ndim, "mean")
     if x.dtype not in FLOAT_DTYPES:
         x = cast(x, dtype or config.floatX)
-    s = Reduce("sum", axes, keepdims, x.dtype)(x)
-    n = _count(x, axes)
+    acc_dtype = np.dtype(acc_dtype or ("float32" if x.dtype == "float16" else x.dtype)).name
+    s = Reduce("sum", axes, keepdims, acc_dtype)(x)     # float16 sums overflow: accumulate in float32
+    n = _count(x, axes, acc_dtype)   # 70,000 is past float16's range too
     out = s / n if n is not None else s
-    return cast(out, dtype) if dtype else out
+    out_dtype = dtype or x.dtype
+    return cast(out, out_dtype) if out.dtype != out_dtype else out
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
     """Variance over ``axis`` (``ddof=1`` or ``corrected=True`` for the unbiased estimate)."""
     from . import math
 
+    from .basic import cast
+
     x = as_tensor_variable(x)
+    if x.dtype == "float16":   # squared deviations of float16 values leave float16's range: work in float32
+        return cast(var(cast(x, "float32"), axis, ddof, keepdims, corrected), "float16")
     axes = normalize_axis(axis, x.ndim, "var")
     centred = x - mean(x, axes, keepdims=True)
     ddof = 1 if corrected else ddof

@@ -1,7 +1,10 @@
 """Property test: random expression graphs give the same values when fully rewritten, when compiled without
 rewrites, and when evaluated by NumPy. Each graph is drawn once as a tree description and then built twice, once
-symbolically and once with NumPy, so both sides compute the same expression."""
+symbolically and once with NumPy, so both sides compute the same expression. Graphs may hold loops (``scan``) of
+0, 1 or 2 steps read at their last step or summed: where NumPy raises (the last of zero steps), both compiled
+versions must raise the same error (a rewrite never changes what a graph means)."""
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +45,7 @@ BINARY = {
 
 def _draw_tree(data, shape, depth):
     """A tree description (nested tuples) whose value has exactly ``shape``."""
-    kinds = ["leaf"] if depth >= MAX_DEPTH else ["leaf", "unary", "binary", "binary", "sum", "dot"]
+    kinds = ["leaf"] if depth >= MAX_DEPTH else ["leaf", "unary", "binary", "binary", "sum", "dot", "scan"]
     if len(shape) == 2:
         kinds.append("transpose")
     kind = data.draw(st.sampled_from(kinds))
@@ -75,6 +78,9 @@ def _draw_tree(data, shape, depth):
         return ("dot", _draw_tree(data, (k,), depth + 1), _draw_tree(data, (k,), depth + 1))
     if kind == "transpose":
         return ("transpose", _draw_tree(data, shape[::-1], depth + 1))
+    if kind == "scan":   # state_{t+1} = f(state_t) for k steps (k is an input), read at its last step or summed
+        read = data.draw(st.sampled_from(["last", "sum"]))
+        return ("scan", data.draw(st.sampled_from(sorted(UNARY))), read, _draw_tree(data, shape, depth + 1))
     names = [n for n, s in INPUTS.items() if s == shape]
     names += [n + ".T" for n, s in INPUTS.items() if len(s) == 2 and s[::-1] == shape]
     if names and data.draw(st.integers(0, 3)):
@@ -113,6 +119,17 @@ def _build(tree, leaves, lib):
         return T.dot(left, right) if sym else np.dot(left, right)
     if kind == "transpose":
         return _build(tree[1], leaves, lib).T
+    if kind == "scan":
+        step = UNARY[tree[1]][0 if sym else 1]
+        init = _build(tree[3], leaves, lib)
+        if sym:
+            states, _ = lb.scan(step, outputs_info=T.as_tensor_variable(init), n_steps=leaves["k"])
+        else:
+            rows = [init]
+            for _ in range(leaves["k"]):
+                rows.append(step(rows[-1]))
+            states = np.array(rows[1:]).reshape((len(rows) - 1,) + np.shape(init))
+        return states[-1] if tree[2] == "last" else states.sum(axis=0)
     raise AssertionError(kind)
 
 
@@ -126,12 +143,20 @@ def test_rewritten_graph_matches_unrewritten_and_numpy(data, seed):
                  for name, s in INPUTS.items()}
     rng = np.random.default_rng(seed)
     values = {name: rng.uniform(-1.5, 1.5, size=s) for name, s in INPUTS.items()}
+    variables["k"], values["k"] = T.lscalar("k"), data.draw(st.integers(0, 2))   # the loops' step count
     outputs = [_build(t, variables, "sym") for t in trees]
-    expected = [np.asarray(_build(t, values, "np")) for t in trees]
     inputs = list(variables.values())
     args = [values[n] for n in variables]
-    rewritten = lb.function(inputs, outputs, on_unused_input="ignore")(*args)
-    plain = lb.function(inputs, outputs, mode=Mode(optimizer=None), on_unused_input="ignore")(*args)
+    fast = lb.function(inputs, outputs, on_unused_input="ignore")
+    slow = lb.function(inputs, outputs, mode=Mode(optimizer=None), on_unused_input="ignore")
+    try:
+        expected = [np.asarray(_build(t, values, "np")) for t in trees]
+    except IndexError:   # the last step of a loop that ran no step
+        for compiled in (fast, slow):
+            with pytest.raises(IndexError):
+                compiled(*args)
+        return
+    rewritten, plain = fast(*args), slow(*args)
     for tree, want, got_fast, got_plain in zip(trees, expected, rewritten, plain):
         scale = max(1.0, float(np.abs(want).max(initial=0.0)))
         for got in (got_fast, got_plain):

@@ -399,3 +399,28 @@ def test_split_sizes_must_add_up():
 def test_join_rank_mismatch():
     with pytest.raises(TypeError):
         T.concatenate([T.dmatrix(), T.dvector()])
+
+
+# float16 data -> (reduction, float64 reference): accumulated in float32, returned as float16
+_F16 = np.random.default_rng(0)
+FLOAT16_ROWS = [
+    ("mean of 1,000 values of 100", lambda x: T.mean(x), np.full(1000, 100, "float16"), lambda a: a.mean()),
+    ("mean of 70,000 ones", lambda x: T.mean(x), np.ones(70000, "float16"), lambda a: a.mean()),
+    ("var near 300", lambda x: T.var(x), (300 + 17 * _F16.standard_normal(5000)).astype("float16"),
+     lambda a: a.var()),
+    ("var with ddof=1", lambda x: T.var(x, ddof=1), (40 * _F16.standard_normal(3000)).astype("float16"),
+     lambda a: a.var(ddof=1)),
+    ("std of spread data", lambda x: T.std(x), (200 * _F16.standard_normal(2000)).astype("float16"),
+     lambda a: a.std()),
+    ("sum of 3,000 small values", lambda x: T.sum(x), np.full(3000, 0.01, "float16"), lambda a: a.sum()),
+    ("prod of values near 1", lambda x: T.prod(x), np.full(500, 1.001, "float16"), lambda a: a.prod()),
+]
+
+
+@pytest.mark.parametrize("case, reduction, data, reference", FLOAT16_ROWS, ids=[r[0] for r in FLOAT16_ROWS])
+def test_float16_reductions_accumulate_in_float32(case, reduction, data, reference):
+    x = T.tensor("float16", shape=(None,), name="x")
+    got = lb.function([x], reduction(x))(data)
+    want = reference(data.astype("float64"))
+    assert got.dtype == np.float16 and np.isfinite(got)
+    np.testing.assert_allclose(float(got), want, rtol=2e-3)

@@ -462,3 +462,13 @@ def test_last_state_rewrite_keeps_other_outputs_and_updates():
     f = theano.function([x], [h[-1], doubled], updates=updates)
     last, d = f(np.arange(4.0))
     assert float(last) == 6.0 and d.tolist() == [0.0, 2.0, 4.0, 6.0] and count.get_value() == 4
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_the_last_state_of_zero_steps_raises_in_every_mode(mode):
+    a, k = T.dvector("a"), T.iscalar("k")
+    powers, _ = theano.scan(lambda prior, a: prior * a, outputs_info=T.ones_like(a), non_sequences=a, n_steps=k)
+    last = theano.function([a, k], powers[-1], mode=mode)   # FAST_RUN keeps only the last rows of the state
+    np.testing.assert_array_equal(last(np.array([2.0, 3.0]), 1), [2.0, 3.0])
+    with pytest.raises(IndexError):
+        last(np.array([2.0, 3.0]), 0)

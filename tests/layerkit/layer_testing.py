@@ -42,7 +42,7 @@ def _shape_matches(static, expected):
 
 
 def run_layer_test(factory, shapes, expected_shape=None, dtype="float32", int_high=None, fixed_batch=False,
-                   train=True, masking=True):
+                   train=True, masking=True, custom_objects=None):
     """Runs every common check on ``factory()``, a new layer, called on inputs of ``shapes`` (batch included).
 
     Args:
@@ -53,6 +53,7 @@ def run_layer_test(factory, shapes, expected_shape=None, dtype="float32", int_hi
         fixed_batch: give the Inputs a static batch size (stateful layers need it).
         train: run a training step (off for layers whose output does not depend on weights or inputs smoothly).
         masking: for 3-d float inputs, also run the layer after a ``Masking`` layer.
+        custom_objects: what the config round trip and the reload need (a ``Lambda``'s function).
 
     Returns:
         The model's predictions on the test data (a list, one array per output).
@@ -75,19 +76,19 @@ def run_layer_test(factory, shapes, expected_shape=None, dtype="float32", int_hi
     sizes = sum(int(np.prod(w.get_value().shape)) for w in layer.weights)
     assert layer.count_params() == sizes, f"{where}: count_params {layer.count_params()} != {sizes}"
 
-    _check_config_round_trip(layer, shapes, dtype, fixed_batch, data, predicted, where)
+    _check_config_round_trip(layer, shapes, dtype, fixed_batch, data, predicted, where, custom_objects)
     if masking and len(shapes) == 1 and len(shapes[0]) == 3 and not int_high:
         _check_masked_input(factory, shapes, dtype, fixed_batch, data, where)
     if train:
         _check_training_step(model, layer, data, predicted, where)
-    _check_save_load(model, data, where)
+    _check_save_load(model, data, where, custom_objects)
     return predicted
 
 
-def _check_config_round_trip(layer, shapes, dtype, fixed_batch, data, predicted, where):
+def _check_config_round_trip(layer, shapes, dtype, fixed_batch, data, predicted, where, custom_objects):
     config = json.loads(json.dumps({"class_name": type(layer).__name__, "config": layer.get_config()}))
     config["config"]["name"] = layer.name + "_clone"
-    clone = layer_from_config(config)
+    clone = layer_from_config(config, custom_objects)
     inputs = _inputs(shapes, dtype, fixed_batch)
     model = Model(inputs, _as_list(_call(clone, inputs)))
     clone.set_weights(layer.get_weights())
@@ -119,12 +120,12 @@ def _check_training_step(model, layer, data, predicted, where):
         assert any(changed), f"{where}: one SGD step changed none of the trainable weights"
 
 
-def _check_save_load(model, data, where):
+def _check_save_load(model, data, where, custom_objects):
     x = data if len(data) > 1 else data[0]
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.h5")
         model.save(path)
-        reloaded = load_model(path, compile=False)
+        reloaded = load_model(path, compile=False, custom_objects=custom_objects)
         model.reset_states()        # stateful layers carry their state from call to call
         for a, b in zip(_as_list(model.predict(x, batch_size=len(data[0]), verbose=0)),
                         _as_list(reloaded.predict(x, batch_size=len(data[0]), verbose=0))):

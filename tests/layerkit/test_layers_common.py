@@ -25,7 +25,7 @@ ROWS = [
     ("Reshape", lambda: L.Reshape((3, 2)), [(2, 6)], (None, 3, 2), {}),
     ("Permute", lambda: L.Permute((2, 1)), [(2, 3, 4)], (None, 4, 3), {}),
     ("RepeatVector", lambda: L.RepeatVector(3), [(2, 4)], (None, 3, 4), {}),
-    ("Lambda", lambda: L.Lambda(_negate), [(2, 3)], (None, 3), {}),
+    ("Lambda", lambda: L.Lambda(_negate), [(2, 3)], (None, 3), {"custom_objects": {"_negate": lambda x: -x}}),
     ("Masking", lambda: L.Masking(0.0), [(2, 4, 3)], (None, 4, 3), {}),
     ("Identity", lambda: L.Identity(), [(2, 3)], (None, 3), {}),
     ("Embedding", lambda: L.Embedding(10, 4, mask_zero=True), [(2, 5)], (None, 5, 4), dict(int_high=10,

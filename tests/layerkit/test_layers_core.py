@@ -16,6 +16,8 @@ import pytest
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
 from layerkit.layers import core, embedding, merge, advanced_activations as adv
+from layerkit.safe_mode import safe_mode_scope
+from layerkit.saving import custom_object_scope
 
 Case = collections.namedtuple("Case", "layer kwargs shapes expected weights ref grad int_high",
                               defaults=(None, None, False, None))
@@ -73,7 +75,8 @@ def check_case(case, seed=0):
     np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
     # config round trip through JSON: same output with the same weights
     config = json.loads(json.dumps(layer.get_config()))
-    clone = type(layer).from_config(config)
+    with custom_object_scope({"sqr_function": sqr_function}):   # the Lambda row's function, given by the user
+        clone = type(layer).from_config(config)
     clone_out = clone(_placeholders(case.shapes, "float32", case.int_high))
     clone.set_weights(layer.get_weights())
     np.testing.assert_allclose(lb.function(_flat(clone._inbound_nodes[-1].inputs), clone_out)(*_flat(data)),
@@ -229,9 +232,14 @@ def test_lambda_refuses_lambdas_and_loads_references():
         layer.get_config()
     config = core.Lambda(sqr_function, output_shape=(2,)).get_config()
     assert config["function"] == f"{__name__}:sqr_function"
-    assert core.Lambda.from_config(config).function is sqr_function
-    with pytest.raises(ValueError, match="cannot find function"):
-        core.Lambda.from_config(dict(config, function="no_such_module_xyz:f"))
+    with pytest.raises(ValueError, match="safe mode forbids"):
+        core.Lambda.from_config(config)
+    with custom_object_scope({"sqr_function": sqr_function}):
+        assert core.Lambda.from_config(config).function is sqr_function
+    with safe_mode_scope(False):
+        assert core.Lambda.from_config(config).function is sqr_function
+        with pytest.raises(ValueError, match="cannot find function"):
+            core.Lambda.from_config(dict(config, function="no_such_module_xyz:f"))
     with pytest.raises(ValueError, match="never executes code"):
         core.Lambda.from_config(dict(config, function="4wEAAAAA", function_type="lambda"))
 

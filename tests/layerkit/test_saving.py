@@ -298,7 +298,7 @@ def test_lambda_with_stored_code_is_refused(case, entry):
 def test_lambda_with_importable_function_round_trips(tmp_path):
     model = Sequential([Dense(2, input_shape=(3,)), Lambda(doubled_tanh)])
     model.save(tmp_path / "l.h5")
-    loaded = saving.load_model(tmp_path / "l.h5")
+    loaded = saving.load_model(tmp_path / "l.h5", custom_objects={"doubled_tanh": doubled_tanh})
     x = np.ones((2, 3), "float32")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 

@@ -9,6 +9,7 @@ from layerkit.layers.core import Dense
 from layerkit.layers.input_layer import Input
 from layerkit.models import Model, Sequential
 from layerkit.training.data import Sequence
+from layerkit.utils import set_random_seed
 
 
 def _fixed_dense(units, in_dim, **kwargs):
@@ -160,6 +161,7 @@ def test_subclassed_model_builds_on_first_fit():
             return self.out(self.hidden(inputs))
 
     x, y = _blobs()
+    set_random_seed(0)   # initial weights independent of which tests ran before
     model = Net()
     model.compile(optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=4, batch_size=32, verbose=0)
