@@ -19,15 +19,39 @@ NAMES = ("erf", "erfc", "erfinv", "erfcinv", "gamma", "gammaln", "psi", "tri_gam
 _SCIPY_NAMES = {"psi": "psi", "chi2sf": "chdtrc"}  # the rest share SciPy's name; tri_gamma is polygamma(1, x)
 
 
+def _gamma_with_theano_poles(gamma):
+    """Gamma with +inf at 0 and the negative integers (its poles) and -inf at -inf: the values Theano 1.0.5
+    computed (with SciPy before 1.11, which newer SciPy changed to NaN)."""
+    def pole_aware(x, out=None):
+        x = np.asarray(x)
+        r = np.asarray(gamma(x), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            r = np.where((x <= 0) & (x == np.floor(x)) & np.isfinite(x), np.inf, np.where(x == -np.inf, -np.inf, r))
+        return _into(r, out)
+
+    return pole_aware
+
+
+def _chi2sf_below_zero(chi2sf):
+    """The chi-squared survival function, 1 for negative x (Theano's value; newer SciPy gives NaN)."""
+    def sf(x, k, out=None):
+        x = np.asarray(x)
+        with np.errstate(invalid="ignore"):
+            return _into(np.where(x < 0, 1.0, np.asarray(chi2sf(x, k), dtype=np.float64)), out)
+
+    return sf
+
+
 def _from_scipy(special):
     def get(name):
         fn = getattr(special, _SCIPY_NAMES.get(name, name), None)
         return fn if fn is not None else _unavailable(name, special.__name__)
 
     ns = types.SimpleNamespace(**{n: get(n) for n in NAMES if n not in ("tri_gamma", "chi2sf")})
+    ns.gamma = _gamma_with_theano_poles(ns.gamma)
     polygamma, chdtrc = get("polygamma"), get("chdtrc")
     ns.tri_gamma = lambda x, out=None: _into(polygamma(1, x), out)
-    ns.chi2sf = lambda x, k, out=None: _into(chdtrc(k, x), out)  # Theano's argument order: (x, k)
+    ns.chi2sf = _chi2sf_below_zero(lambda x, k: chdtrc(k, x))  # Theano's argument order: (x, k)
     return ns
 
 
@@ -164,7 +188,7 @@ def _needs_scipy(name):
 
 def _without_scipy():
     return types.SimpleNamespace(
-        erf=_erf, erfc=_erfc, erfinv=_erfinv, erfcinv=_erfcinv, gamma=_elementwise(math.gamma),
+        erf=_erf, erfc=_erfc, erfinv=_erfinv, erfcinv=_erfcinv, gamma=_gamma_with_theano_poles(_elementwise(math.gamma)),
         gammaln=_elementwise(math.lgamma), psi=_psi, tri_gamma=_tri_gamma,
         i0=lambda x, out=None: _into(np.i0(np.asarray(x, dtype=np.float64)), out),
         **{n: _needs_scipy(n) for n in ("chi2sf", "j0", "j1", "jv", "i1", "iv")})

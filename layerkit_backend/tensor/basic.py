@@ -10,7 +10,7 @@ from .type import TensorType, as_dtype, INT_DTYPES
 from .variable import TensorConstant, as_tensor_variable, constant
 
 __all__ = ["cast", "Alloc", "alloc", "zeros", "ones", "full", "fill", "second", "zeros_like", "ones_like",
-           "full_like", "broadcast_like", "broadcast_to", "tensor_copy", "Arange", "arange", "Eye", "eye",
+           "full_like", "broadcast_like", "broadcast_to", "broadcast_sizes", "tensor_copy", "Arange", "arange", "Eye", "eye",
            "identity_like", "tri", "tril", "triu", "Join", "join", "concatenate", "stack", "stacklists", "mgrid",
            "ogrid", "Split", "split", "as_index_scalar", "get_scalar_constant_value", "NotScalarConstantError"]
 
@@ -158,11 +158,33 @@ def ones_like(x, dtype=None):
 
 
 def fill(model, value):
-    """``value`` broadcast to the shape of ``model`` (Theano's ``fill``/``second``)."""
+    """``value`` broadcast against ``model`` (Theano's ``fill``/``second``: the shape is the broadcast of both, the
+    values and dtype are ``value``'s)."""
+    model, value = as_tensor_variable(model), as_tensor_variable(value)
+    return note_depends_on(alloc(value, *broadcast_sizes([model, value])), model)
+
+
+def broadcast_sizes(tensors):
+    """The sizes of the broadcast of ``tensors`` (static where known): per dimension, the size that is not 1."""
+    from .math import eq, switch
     from .shape import shape_tuple
 
-    model, value = as_tensor_variable(model), as_tensor_variable(value)
-    return note_depends_on(alloc(value, *shape_tuple(model)), model) if model.ndim >= value.ndim else value
+    ndim = max(t.ndim for t in tensors)
+    sizes = [(None,) * (ndim - t.ndim) + shape_tuple(t) for t in tensors]
+    statics = [(1,) * (ndim - t.ndim) + t.type.shape for t in tensors]
+    out = []
+    for d in range(ndim):
+        candidates = [(s[d], k[d]) for s, k in zip(sizes, statics) if k[d] != 1]
+        if not candidates:
+            out.append(1)
+        elif any(k is not None for _, k in candidates):  # a static size other than 1 decides
+            out.append(next(k for _, k in candidates if k is not None))
+        else:
+            size = candidates[0][0]
+            for other, _ in candidates[1:]:
+                size = switch(eq(size, 1), other, size)
+            out.append(size)
+    return out
 
 
 second = fill

@@ -62,6 +62,8 @@ def _adapt_weak(inputs):
 # Rows with no meaning for booleans, refused when the graph is built (as Theano does): negation, subtraction and
 # sign of bools, and integer division or modulo of bools (always by zero or one).
 _NO_BOOL_RESULT = frozenset({"neg", "sub", "sgn", "int_div", "mod"})
+# Bitwise rows take integers, or bools with bools (logical): as Theano, a bool mixed with an int is refused.
+_BITWISE = frozenset({"and_", "or_", "xor", "invert"})
 
 
 def _smallest_int(value):
@@ -117,6 +119,10 @@ class Elemwise(Op):
         inputs = [x if x.ndim == ndim else _pad_left(x, ndim) for x in inputs]
         shape = broadcast_shapes_static([x.type.shape for x in inputs], op.name)
         out_type = TensorType(op.output_dtype(*[x.dtype for x in inputs]), shape)
+        if op.name in _BITWISE and (any(x.dtype.startswith("float") or x.dtype.startswith("complex") for x in inputs)
+                                    or len({x.dtype == "bool" for x in inputs}) > 1):
+            raise TypeError(f"{op.name}: expected integer tensors or bool tensors, not a mix or floats (received "
+                            f"{', '.join(str(x.type) for x in inputs)}); cast them first")
         if out_type.dtype == "bool" and op.name in _NO_BOOL_RESULT:
             raise TypeError(f"{op.name}: not defined for bool tensors (received {', '.join(str(x.type) for x in inputs)}"
                             f"); cast them to an integer dtype first")

@@ -60,8 +60,8 @@ class ScalarOp:
         name: the user-facing name (``exp``) and the array-module function called, unless ``impl`` is given.
         nin: number of inputs.
         dtype_rule: a key of DTYPE_RULES.
-        grad: ``f(inputs, output, gz) -> [grad per input]`` over tensor Variables, or None (no gradient:
-            the output is piecewise constant or boolean, so every input gets a zero gradient).
+        grad: ``f(inputs, output, gz) -> [grad per input]`` over tensor Variables, or None (no gradient flows:
+            the output is piecewise constant or boolean; an input reached only through it gets zeros).
         impl: ``f(xp, *args, out=None)`` for operations the array module spells differently or lacks.
         xp_name: the array-module function name when it differs from ``name``.
         cuda: the CUDA C expression for fused kernels (see ``_c_float`` below), or None to run through CuPy.
@@ -97,9 +97,9 @@ class ScalarOp:
 
     def grad(self, inputs, output, gz):
         if self.grad_rule is None:
-            from .basic import zeros_like  # math.py has no zeros_like
-
-            return [zeros_like(x) if x.dtype in FLOAT_DTYPES else None for x in inputs]
+            # piecewise constant or boolean: no gradient flows (None, not a zeros tensor that would turn an
+            # infinite or NaN gradient further down into NaN); an input reached only this way gets zeros
+            return [None] * len(inputs)
         return self.grad_rule(inputs, output, gz)
 
     def __eq__(self, other):
@@ -233,7 +233,7 @@ def _ultra_fast_sigmoid_impl(xp, x, out=None):
     h = xp.abs(x) * 0.5
     z = xp.where(h < 1.7, 1.5 * h / (1 + h), xp.where(h < 3, 0.935409070603099 + 0.0458812946797165 * (h - 1.7),
                                                        0.99505475368673))
-    r = 0.5 * (xp.where(x < 0, -z, z) + 1)
+    r = 0.5 * (xp.where(x >= 0, z, -z) + 1)  # (NaN takes Theano's negative branch)
     if out is None:
         return r.astype(x.dtype, copy=False)
     out[...] = r
@@ -275,9 +275,16 @@ _LN2, _LN10 = _pymath.log(2.0), _pymath.log(10.0)
 
 
 def _g_pow(i, o, g):
-    # Theano's rule: d/dy x ** y = log(x) x ** y, taken as 0 where x == 0 (also where x ** y is infinite there)
+    # d/dx x ** y = y x ** (y - 1), and 0 for the constant exponent 0 (not 0 * inf at x == 0: what Theano's
+    # default mode gives too); d/dy = log(x) x ** y, taken as 0 where x == 0 (Theano's rule)
     x, y = i
-    gx = g * y * _m.pow(x, y - 1)
+    data = getattr(y, "data", None)
+    if data is not None and not np.any(data):
+        from .basic import zeros_like
+
+        gx = zeros_like(x)
+    else:
+        gx = g * y * _m.pow(x, y - 1)
     gy = _m.switch(_m.eq(x, 0), 0, g * o * _m.log(x)) if y.dtype in FLOAT_DTYPES else None
     return [gx, gy]
 

@@ -197,24 +197,10 @@ def choose(a, choices, out=None, mode="raise"):
 
 
 def _broadcast_together(tensors):
-    """The tensors broadcast to their common shape (each dimension: the largest size, the others being 1)."""
-    from .basic import alloc
-    from .math import maximum
-    from .shape import shape_padleft, shape_tuple
+    """The tensors broadcast to their common shape."""
+    from .basic import alloc, broadcast_sizes
 
-    ndim = max(t.ndim for t in tensors)
-    tensors = [shape_padleft(t, ndim - t.ndim) if t.ndim < ndim else t for t in tensors]
     if all(t.type.shape == tensors[0].type.shape and None not in t.type.shape for t in tensors):
         return tensors
-    sizes = [shape_tuple(t) for t in tensors]
-    common = []
-    for d in range(ndim):
-        static = [t.type.shape[d] for t in tensors]
-        if None not in static:
-            common.append(max(static))
-            continue
-        size = sizes[0][d]
-        for other in sizes[1:]:
-            size = maximum(size, other[d])
-        common.append(size)
+    common = broadcast_sizes(tensors)
     return [alloc(t, *common) for t in tensors]

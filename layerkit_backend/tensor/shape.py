@@ -200,10 +200,15 @@ def flatten(x, ndim=1):
         sizes = list(x.type.shape[: ndim - 1]) + [int(np.prod(x.type.shape[ndim - 1:], dtype=np.int64))]
         return Reshape(ndim)(x, constant(np.asarray(sizes, dtype="int64")))
     trailing = x.type.shape[ndim - 1:]
-    last = int(np.prod(trailing, dtype=np.int64)) if all(s is not None for s in trailing) else -1
     if not lead:
         return Reshape(ndim)(x, constant(np.asarray([-1])))
-    return Reshape(ndim)(x, stack(lead + [constant(np.int64(last))]))
+    if all(s is not None for s in trailing):
+        last = constant(np.int64(int(np.prod(trailing, dtype=np.int64))))
+    else:  # the product of the sizes, not -1: NumPy cannot infer -1 when the array is empty
+        last = shape_i(x, ndim - 1)
+        for k in range(ndim, x.ndim):
+            last = last * shape_i(x, k)
+    return Reshape(ndim)(x, stack(lead + [last]))
 
 
 def transpose(x, axes=None):

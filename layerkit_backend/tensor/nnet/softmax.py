@@ -121,11 +121,15 @@ class SoftmaxGrad(Op):
         return [SoftmaxGrad(self.axis)(h, sm), h * (g - g_sum) - g * h_sum]
 
 
-def _theano_rows(x, axis):
-    """Theano's softmax has no axis: it works on the rows of a matrix, and makes a vector a row (1, n) first."""
+def _theano_rows(x, axis, where):
+    """Theano's softmax has no axis: it takes a float vector or matrix, works on the rows of a matrix, and makes a
+    vector a row (1, n) first. With an axis, any rank and integers (as floatX) are accepted."""
     if axis is None:
+        x = as_tensor_variable(x)
+        if x.ndim not in (1, 2) or x.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{where}: expected a float vector or matrix (or give axis=), received {x.type}")
         return (x.dimshuffle("x", 0) if x.ndim == 1 else x), -1
-    return x, axis
+    return _float_input(x, where), axis
 
 
 def softmax(x, axis=None):
@@ -142,7 +146,7 @@ def softmax(x, axis=None):
         >>> softmax(x).eval({x: [[0.0, 0.0], [1000.0, 0.0]]}).tolist()
         [[0.5, 0.5], [1.0, 0.0]]
     """
-    x, axis = _theano_rows(_float_input(x, "softmax"), axis)
+    x, axis = _theano_rows(x, axis, "softmax")
     (axis,) = normalize_axis(axis, x.ndim, "softmax")
     return Softmax(axis)(x)
 
@@ -157,7 +161,7 @@ def log_softmax(x, axis=None):
         >>> log_softmax(x, axis=-1).eval({x: [1000.0, 0.0]}).tolist()
         [0.0, -1000.0]
     """
-    x, axis = _theano_rows(_float_input(x, "log_softmax"), axis)
+    x, axis = _theano_rows(x, axis, "log_softmax")
     (axis,) = normalize_axis(axis, x.ndim, "log_softmax")
     return LogSoftmax(axis)(x)
 
