@@ -9,7 +9,7 @@ from .variable import TensorConstant, as_tensor_variable, constant
 
 __all__ = ["Shape", "shape", "Shape_i", "shape_i", "shape_tuple", "Reshape", "reshape", "flatten", "transpose",
            "squeeze", "expand_dims", "shape_padleft", "shape_padright", "shape_padaxis", "SpecifyShape",
-           "specify_shape", "addbroadcast", "unbroadcast", "Unbroadcast", "patternbroadcast", "roll"]
+           "specify_shape", "addbroadcast", "unbroadcast", "Unbroadcast", "patternbroadcast", "roll", "swapaxes"]
 
 
 class Shape(Op):
@@ -216,6 +216,14 @@ def transpose(x, axes=None):
     x = as_tensor_variable(x)
     axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
     return DimShuffle(x.ndim, axes)(x)
+
+
+def swapaxes(x, axis1, axis2):
+    """``x`` with dimensions ``axis1`` and ``axis2`` exchanged (``numpy.swapaxes``)."""
+    x = as_tensor_variable(x)
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return DimShuffle(x.ndim, tuple(order))(x)
 
 
 def squeeze(x, axis=None):

@@ -111,6 +111,7 @@ class _TensorMethods:
     def round(self, mode=None): return _math.round(self, mode)
     def conj(self): return self
     def ravel(self): return _shape.flatten(self)
+    def swapaxes(self, axis1, axis2): return _shape.swapaxes(self, axis1, axis2)
     def ptp(self, axis=None, keepdims=False): return _reduce.ptp(self, axis, keepdims)
     def diagonal(self, offset=0, axis1=0, axis2=1): return _nlinalg.diagonal(self, offset, axis1, axis2)
     def trace(self): return _nlinalg.trace(self)
