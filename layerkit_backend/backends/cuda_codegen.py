@@ -33,6 +33,7 @@ template <typename T> __device__ T lk_sigmoid(T x) {
     return (x >= 0 ? (T)1 : e) / ((T)1 + e);
 }
 template <typename T> __device__ T lk_softplus(T x) { return lk_max(x, (T)0) + log1p(exp(-fabs(x))); }
+template <typename T> __device__ T lk_softsign(T x) { return x / ((T)1 + fabs(x)); }
 template <typename T> __device__ T lk_round_away(T x) { return x < 0 ? -floor(-x + (T)0.5) : floor(x + (T)0.5); }
 template <typename T> __device__ T lk_fmod(T a, T b) {
     T m = fmod(a, b);

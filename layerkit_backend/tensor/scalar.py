@@ -390,6 +390,8 @@ _ROWS = [
     ("relu", 1, "upcast", lambda i, o, g: [g * _m.cast(_m.gt(i[0], 0), g.dtype)],
      dict(impl=_relu_impl, cuda="lk_relu({0})")),
     ("ultra_fast_sigmoid", 1, "float", _g_ultra_fast_sigmoid, dict(impl=_ultra_fast_sigmoid_impl)),
+    ("softsign", 1, "float", lambda i, o, g: [g / _m.sqr(1 + _m.abs(i[0]))],
+     dict(impl=lambda xp, x, out=None: xp.divide(x, xp.add(xp.abs(x), 1), out=out), cuda=_c_float("lk_softsign"))),
     ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], 
      dict(impl=_softplus_impl, cuda=_c_float("lk_softplus"))),
     ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"), cuda=_c_rounding("floor"))),

@@ -132,6 +132,7 @@ SCALAR_ROWS = [
     unary("ultra_fast_sigmoid", M.ultra_fast_sigmoid, _ultra_fast_sigmoid, domain=lambda rng, s, d: rng.uniform(
         -8, 8, size=s), grad_domain="real"),
     unary("softplus", M.softplus, lambda x: np.logaddexp(0, x)),
+    unary("softsign", M.softsign, lambda x: x / (1 + np.abs(x))),
     unary("floor", M.floor, _keep_int(np.floor), domain="halves", dtypes=SAME_KIND),
     unary("ceil", M.ceil, _keep_int(np.ceil), domain="halves", dtypes=SAME_KIND),
     unary("trunc", M.trunc, _keep_int(np.trunc), domain="halves", dtypes=SAME_KIND),

@@ -57,7 +57,8 @@ def hard_sigmoid(x):
 
 
 def softsign(x):
-    """``x / (1 + |x|)``, a sigmoid-shaped function in (-1, 1) with polynomial tails.
+    """``x / (1 + |x|)``, a sigmoid-shaped function in (-1, 1) with polynomial tails; a table row whose gradient
+    ``1 / (1 + |x|)**2`` is 0 at infinities (the quotient rule would give inf / inf there).
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -65,8 +66,7 @@ def softsign(x):
         >>> softsign(x).eval({x: [-1.0, 3.0]}).tolist()
         [-0.5, 0.75]
     """
-    x = as_tensor_variable(x)
-    return x / (1.0 + tmath.abs(x))
+    return tmath.softsign(x)
 
 
 def relu(x, alpha=0):

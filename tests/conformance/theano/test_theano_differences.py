@@ -178,3 +178,10 @@ def test_graphs_theano_could_not_run():
         {i: np.array([2, 3], dtype="int32")}), [0, 9])
     with pytest.raises(NullTypeGradError):  # (and where Theano had no gradient, neither has layerkit)
         T.grad(T.nlinalg.svd(m)[1].sum(), m)
+
+
+def test_int_div_of_floats_is_the_floor_of_the_quotient():
+    x, y = T.dvectors("x", "y")
+    a, b = np.array([3.7, 1.0, -1.0, 7.0]), np.array([0.1, -np.inf, np.inf, 2.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal((x // y).eval({x: a, y: b}), np.floor(a / b))  # NumPy's floor_divide: 36, -1...
