@@ -128,6 +128,8 @@ def check_targets(output_name, output_shape, target_shape, loss_name):
     output's rank minus one (or with a trailing 1); the others take targets of the output's shape, after Keras's
     squeeze-or-expand of a trailing axis of 1 (so (n,) fits (n, 1) and (n, t) fits (n, t, 1)) and broadcasting."""
     loss_name = loss_name or ""
+    if loss_name == "ctc":   # label sequences (batch, max_label_length) for (batch, time, classes) scores
+        return
     out_rank, y_rank = len(output_shape), len(target_shape)
     if "sparse" in loss_name:
         ok = y_rank == out_rank - 1 or (y_rank == out_rank and target_shape[-1] == 1)
