@@ -121,9 +121,9 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     for pos in range(n_body):
         emit(pos, order[pos])
     if nan_guard:
-        from .nanguard import guard
+        from .nanguardmode import guard
 
-        ns["_guard"] = guard
+        ns["_guard"] = nan_guard if callable(nan_guard) else guard  # a Mode may bring its own per-node check
 
     # Outputs that would alias something the caller or a later call could see get a copy.
     protected = {alias_root(v, memo) for v in fgraph.inputs}

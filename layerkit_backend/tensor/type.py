@@ -181,7 +181,7 @@ col = _constructor((None, 1), "A 2-d symbolic tensor with one column (broadcasta
 matrix = _constructor((None, None), "A 2-d symbolic tensor of ``dtype`` (default floatX).")
 tensor3 = _constructor((None,) * 3, "A 3-d symbolic tensor of ``dtype`` (default floatX).")
 tensor4 = _constructor((None,) * 4, "A 4-d symbolic tensor of ``dtype`` (default floatX).")
-tensor5 = _constructor((None,) * 5, "A 4-d symbolic tensor of ``dtype`` (default floatX).")
+tensor5 = _constructor((None,) * 5, "A 5-d symbolic tensor of ``dtype`` (default floatX).")
 
 DTYPE_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64",
                   "c": "complex64", "z": "complex128"}
