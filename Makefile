@@ -2,8 +2,9 @@
 # A stamp per target (in .venv) skips reinstalling until pyproject.toml changes. `make test` installs the mpi extra
 # (mpi4py + the mpich wheel, which brings mpiexec into .venv/bin) so the MPI tests run.
 # make keras-fixtures: re-records the Keras 3 conformance fixtures (tests/conformance/keras) in .venv-keras, an
-# environment of its own with Keras 3 on JAX, plus torch for the few cases recorded with Keras on torch (created or
-# completed if missing; `make test` never needs it). RECORD_ARGS="--only NAME" re-records some cases.
+# environment of its own with Keras 3 on JAX, plus torch for the few cases recorded with Keras on torch and
+# tensorflow-cpu for the preprocessing cases that call adapt() (created or completed if missing; `make test` never
+# needs it). RECORD_ARGS="--only NAME" re-records some cases.
 PYTHON := .venv/bin/python
 PIP := .venv/bin/pip
 KERAS_PYTHON := .venv-keras/bin/python
@@ -19,7 +20,7 @@ test: .venv/.stamp-test
 bench: .venv/.stamp-bench
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
-keras-fixtures: .venv-keras/.stamp-torch
+keras-fixtures: .venv-keras/.stamp-torch .venv-keras/.stamp-tf
 	KERAS_BACKEND=jax $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
 	KERAS_BACKEND=torch $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
 
@@ -43,6 +44,11 @@ $(PYTHON):
 $(KERAS_PYTHON):
 	python3 -m venv .venv-keras
 	.venv-keras/bin/pip install -q "keras>=3,<4" jax h5py
+
+# the cases that call a preprocessing layer's adapt() need tensorflow importable (Keras checks for tf.data)
+.venv-keras/.stamp-tf: | $(KERAS_PYTHON)
+	.venv-keras/bin/pip install -q tensorflow-cpu
+	touch $@
 
 # torch only from the project's pin (a local CPU wheel)
 .venv-keras/.stamp-torch: | $(KERAS_PYTHON)

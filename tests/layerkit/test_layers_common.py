@@ -116,6 +116,7 @@ ROWS = [
     ("SpatialDropout3D", lambda: L.SpatialDropout3D(0.3, seed=1), [(2, 2, 3, 3, 2)], (None, 2, 3, 3, 2), {}),
     ("UpSampling2D_bilinear", lambda: L.UpSampling2D(2, interpolation="bilinear"), [(2, 2, 3, 1)], (None, 4, 6, 1), {}),
     ("Normalization_adapted", lambda: _adapted_normalization(), [(2, 3)], (None, 3), {}),
+    ("ActivityRegularization", lambda: L.ActivityRegularization(l1=0.01, l2=0.02), [(2, 3)], (None, 3), {}),
 ]
 
 

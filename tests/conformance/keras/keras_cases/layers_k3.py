@@ -146,6 +146,7 @@ ROWS = [
     # noise layers are the identity at inference; with rate 0 also in fit
     ("noise/rate0", L(lambda l: [l.Conv2D(2, 3), l.GaussianNoise(0.0), l.GaussianDropout(0.0),
                                  l.SpatialDropout2D(0.0), l.AlphaDropout(0.0)]), _images),
+    ("ActivityRegularization", L(lambda l: [l.Conv2D(2, 3), l.ActivityRegularization(l1=0.01, l2=0.05)]), _images),
     # EinsumDense
     ("EinsumDense/dense", L(lambda l: [l.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c",
                                                      activation="tanh")]), _features),
