@@ -3,7 +3,7 @@
 # (mpi4py + the mpich wheel, which brings mpiexec into .venv/bin) so the MPI tests run.
 # make keras-fixtures: re-records the Keras 3 conformance fixtures (tests/conformance/keras) in .venv-keras, an
 # environment of its own with Keras 3 on JAX, plus torch for the few cases recorded with Keras on torch and
-# tensorflow-cpu for the preprocessing cases that call adapt() (created or completed if missing; `make test` never
+# tensorflow-cpu for the preprocessing cases that call adapt() and the string layers recorded on TensorFlow (created or completed if missing; `make test` never
 # needs it). RECORD_ARGS="--only NAME" re-records some cases.
 PYTHON := .venv/bin/python
 PIP := .venv/bin/pip
@@ -23,6 +23,7 @@ bench: .venv/.stamp-bench
 keras-fixtures: .venv-keras/.stamp-torch .venv-keras/.stamp-tf
 	KERAS_BACKEND=jax $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
 	KERAS_BACKEND=torch $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
+	KERAS_BACKEND=tensorflow $(KERAS_PYTHON) tests/conformance/keras/record_keras.py $(RECORD_ARGS)
 
 $(PYTHON):
 	python3 -m venv .venv

@@ -5,7 +5,7 @@ Every layer module lists its public classes in ``__all__``; this package re-expo
 """
 from . import (advanced_activations, attention, base, cells, conv_recurrent, convolutional, core, depthwise,
                einsum_dense, embedding, input_layer, merge, noise, normalization, pooling, preprocessing_image,
-               preprocessing_numeric, recurrent, volumetric, wrappers)
+               preprocessing_numeric, preprocessing_text, recurrent, volumetric, wrappers)
 from .advanced_activations import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .base import InputSpec, Layer, register_keras_serializable
@@ -23,13 +23,14 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .preprocessing_image import *  # noqa: F401,F403
 from .preprocessing_numeric import *  # noqa: F401,F403
+from .preprocessing_text import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .volumetric import *  # noqa: F401,F403
 from .wrappers import *  # noqa: F401,F403
 
 _MODULES = [advanced_activations, attention, cells, conv_recurrent, convolutional, core, depthwise, einsum_dense,
-            embedding, merge, noise, normalization, pooling, preprocessing_image, preprocessing_numeric, recurrent,
-            volumetric, wrappers]
+            embedding, merge, noise, normalization, pooling, preprocessing_image, preprocessing_numeric,
+            preprocessing_text, recurrent, volumetric, wrappers]
 __all__ = sorted({name for module in _MODULES for name in module.__all__}
                  | {"Layer", "InputSpec", "InputLayer", "Input", "register_keras_serializable", "serialize",
                     "deserialize"})

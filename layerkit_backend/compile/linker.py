@@ -59,7 +59,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         args.append(f"i{k}")
         ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
         if isinstance(var.type, TensorType):
-            ns[f"_dt{k}"] = np.dtype(var.type.dtype)
+            ns[f"_dt{k}"] = var.type.np_dtype
             lines.append(_input_check(k, var))
         else:  # another type (e.g. a random state) is checked by its own filter
             lines.append(f"    i{k} = _filter{k}(i{k})")

@@ -116,6 +116,12 @@ ROWS = [
     ("SpatialDropout3D", lambda: L.SpatialDropout3D(0.3, seed=1), [(2, 2, 3, 3, 2)], (None, 2, 3, 3, 2), {}),
     ("UpSampling2D_bilinear", lambda: L.UpSampling2D(2, interpolation="bilinear"), [(2, 2, 3, 1)], (None, 4, 6, 1), {}),
     ("Normalization_adapted", lambda: _adapted_normalization(), [(2, 3)], (None, 3), {}),
+    ("StringLookup", lambda: L.StringLookup(vocabulary=["sat", "dog"]), [(2, 3)], (None, 3),
+     dict(dtype="string", train=False)),
+    ("IntegerLookup", lambda: L.IntegerLookup(vocabulary=[3, 1], output_mode="multi_hot"), [(2, 3)], (None, 3),
+     dict(dtype="int64", int_high=4, train=False)),
+    ("TextVectorization", lambda: L.TextVectorization(vocabulary=["the", "cat", "dog"], output_sequence_length=4),
+     [(2, 1)], (None, 4), dict(dtype="string", train=False)),
     ("ActivityRegularization", lambda: L.ActivityRegularization(l1=0.01, l2=0.02), [(2, 3)], (None, 3), {}),
 ]
 

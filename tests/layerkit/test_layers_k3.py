@@ -12,7 +12,9 @@ from layerkit import layers as L
 
 NEW_MODULES = ["layerkit.backend_image", "layerkit.layers.depthwise", "layerkit.layers.volumetric",
                "layerkit.layers.conv_recurrent", "layerkit.layers.noise", "layerkit.layers.preprocessing_numeric",
-               "layerkit.layers.preprocessing_image", "layerkit.layers.einsum_dense"]
+               "layerkit.layers.preprocessing_image", "layerkit.layers.einsum_dense",
+               "layerkit.layers.preprocessing_text", "layerkit.tensorboard", "layerkit.losses_ctc",
+               "layerkit.losses_focal", "layerkit.losses_overlap", "layerkit.metrics_scores"]
 
 
 @pytest.mark.parametrize("name", NEW_MODULES)
@@ -101,3 +103,43 @@ def test_bad_arguments_get_a_clear_error(make, match):
 def test_group_normalization_needs_channels_divisible_by_groups():
     with pytest.raises(ValueError, match="multiple of groups=3"):
         L.GroupNormalization(groups=3)(T.tensor("float32", shape=(None, 5, 4)))
+
+
+def _text_model():
+    import layerkit
+    x = layerkit.Input((1,), dtype="string")
+    lookup = L.StringLookup(vocabulary=["a", "b"], output_mode="one_hot")
+    model = layerkit.Model(x, L.Dense(1)(lookup(x)))
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_text_goes_through_fit_and_predict_only_for_string_inputs():
+    model = _text_model()
+    words = np.array([["a"], ["b"], ["zebra"]])
+    model.fit(words, np.ones((3, 1), "float32"), verbose=0)
+    assert model.predict(words, verbose=0).shape == (3, 1)
+    with pytest.raises(ValueError, match="declared dtype='string'"):
+        model.predict(np.float32([[1.0], [2.0]]), verbose=0)
+    numeric = L.Dense(1)
+    import layerkit
+    other = layerkit.Sequential([layerkit.Input((1,)), numeric])
+    other.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="only an input declared"):
+        other.predict(words, verbose=0)
+
+
+def test_lookup_adapt_orders_by_count_then_larger_token():
+    layer = L.StringLookup(max_tokens=4)
+    layer.adapt(np.array(["b", "c", "a", "c", "b", "d"]))
+    assert layer.get_vocabulary() == ["[UNK]", "c", "b", "d"]
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: L.StringLookup(num_oov_indices=2), "num_oov_indices"),
+    (lambda: L.TextVectorization(output_mode="tf_idf"), "output_mode"),
+    (lambda: L.StringLookup(invert=True), "invert"),
+])
+def test_unsupported_lookup_options_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
