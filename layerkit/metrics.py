@@ -36,21 +36,22 @@ __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accura
            "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "hinge",
            "squared_hinge", "categorical_hinge", "logcosh", "log_cosh", "kld", "kl_divergence", "poisson",
            "cosine_similarity", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-           "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
-           "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-           "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-           "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "Poisson", "KLDivergence", "Hinge",
-           "SquaredHinge", "CategoricalHinge", "BinaryCrossentropy", "CategoricalCrossentropy",
-           "SparseCategoricalCrossentropy", "AUC", "Precision", "Recall", "TruePositives", "FalsePositives",
-           "TrueNegatives", "FalseNegatives", "R2Score", "FBetaScore", "F1Score", "IoU", "MeanIoU", "BinaryIoU",
-           "OneHotIoU", "OneHotMeanIoU", "AccuracyMarker",
+           "binary_focal_crossentropy", "categorical_focal_crossentropy", "huber", "Metric", "Mean", "Sum",
+           "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+           "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError", "CosineSimilarity",
+           "LogCoshError", "Poisson", "KLDivergence", "Hinge", "SquaredHinge", "CategoricalHinge",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "AUC", "Precision",
+           "Recall", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "R2Score", "FBetaScore",
+           "F1Score", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU", "AccuracyMarker",
            "resolve_accuracy", "serialize", "deserialize", "get"]
 
 # Loss functions double as metrics (Keras does the same), except cosine similarity (positive as a metric).
-from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,  # noqa
-                     hinge, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
-                     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse, msle,
-                     poisson, sparse_categorical_crossentropy, squared_hinge)
+from .losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,  # noqa
+                     categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, kld, log_cosh,
+                     logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 
 
 def _float(x):
@@ -390,7 +391,8 @@ _FUNCTIONS = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, spa
                                       mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
                                       log_cosh, kl_divergence, poisson, cosine_similarity, binary_crossentropy,
-                                      categorical_crossentropy, sparse_categorical_crossentropy)}
+                                      categorical_crossentropy, sparse_categorical_crossentropy,
+                                      binary_focal_crossentropy, categorical_focal_crossentropy, huber)}
 _FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
                   top_k_acc=top_k_categorical_accuracy)
 # Keras 3 also accepts a metric class's snake_case name ('root_mean_squared_error', 'auc'...)

@@ -4,8 +4,8 @@ Every layer module lists its public classes in ``__all__``; this package re-expo
 ``from layerkit import layers; layers.Dense`` works as in Keras.
 """
 from . import (advanced_activations, attention, base, cells, conv_recurrent, convolutional, core, depthwise,
-               einsum_dense, embedding, input_layer, merge, noise, normalization, pooling, preprocessing_image,
-               preprocessing_numeric, preprocessing_text, recurrent, volumetric, wrappers)
+               einsum_dense, embedding, hashing, input_layer, merge, noise, normalization, pooling,
+               preprocessing_image, preprocessing_numeric, preprocessing_text, recurrent, volumetric, wrappers)
 from .advanced_activations import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .base import InputSpec, Layer, register_keras_serializable
@@ -16,6 +16,7 @@ from .core import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
 from .einsum_dense import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from .hashing import *  # noqa: F401,F403
 from .input_layer import Input, InputLayer
 from .merge import *  # noqa: F401,F403
 from .noise import *  # noqa: F401,F403
@@ -29,7 +30,7 @@ from .volumetric import *  # noqa: F401,F403
 from .wrappers import *  # noqa: F401,F403
 
 _MODULES = [advanced_activations, attention, cells, conv_recurrent, convolutional, core, depthwise, einsum_dense,
-            embedding, merge, noise, normalization, pooling, preprocessing_image, preprocessing_numeric,
+            embedding, hashing, merge, noise, normalization, pooling, preprocessing_image, preprocessing_numeric,
             preprocessing_text, recurrent, volumetric, wrappers]
 __all__ = sorted({name for module in _MODULES for name in module.__all__}
                  | {"Layer", "InputSpec", "InputLayer", "Input", "register_keras_serializable", "serialize",

@@ -122,6 +122,7 @@ ROWS = [
      dict(dtype="int64", int_high=4, train=False)),
     ("TextVectorization", lambda: L.TextVectorization(vocabulary=["the", "cat", "dog"], output_sequence_length=4),
      [(2, 1)], (None, 4), dict(dtype="string", train=False)),
+    ("Hashing", lambda: L.Hashing(5, output_mode="count"), [(2, 3)], (None, 5), dict(dtype="string", train=False)),
     ("ActivityRegularization", lambda: L.ActivityRegularization(l1=0.01, l2=0.02), [(2, 3)], (None, 3), {}),
 ]
 

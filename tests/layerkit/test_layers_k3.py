@@ -14,7 +14,8 @@ NEW_MODULES = ["layerkit.backend_image", "layerkit.layers.depthwise", "layerkit.
                "layerkit.layers.conv_recurrent", "layerkit.layers.noise", "layerkit.layers.preprocessing_numeric",
                "layerkit.layers.preprocessing_image", "layerkit.layers.einsum_dense",
                "layerkit.layers.preprocessing_text", "layerkit.tensorboard", "layerkit.losses_ctc",
-               "layerkit.losses_focal", "layerkit.losses_overlap", "layerkit.metrics_scores"]
+               "layerkit.losses_focal", "layerkit.losses_overlap", "layerkit.metrics_scores",
+               "layerkit.layers.hashing"]
 
 
 @pytest.mark.parametrize("name", NEW_MODULES)
@@ -143,3 +144,13 @@ def test_lookup_adapt_orders_by_count_then_larger_token():
 def test_unsupported_lookup_options_are_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_hashing_is_farmhash64_of_the_text():
+    from layerkit.layers.hashing import fingerprint64
+    # the published FarmHash64 of the empty string is k2 (farmhashna's HashLen0to16 for length 0)
+    assert fingerprint64(b"") == 0x9AE16A3B2F90404F
+    x = T.tensor("string", shape=(None,))
+    strings = np.array(["", "a", "ab" * 9, "x" * 40, "long text " * 20])
+    bins = lb.function([x], L.Hashing(2 ** 31)(x))(strings)
+    assert bins.tolist() == [fingerprint64(s.encode()) % 2 ** 31 for s in strings]

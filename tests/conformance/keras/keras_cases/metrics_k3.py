@@ -56,3 +56,5 @@ CASES += [dense_case("metrics_k3", "weighted_counts_f1", "n1", *UNIT["n1"], "bin
                      [named("accuracy")], weighted_metrics=[lambda kl: kl.metrics.TruePositives(),
                                                             lambda kl: kl.metrics.R2Score()],
                      sample_weight="samples")]
+CASES += [dense_case("metrics_k3", "focal_and_huber_functions", "n1", *UNIT["n1"], "binary", BCE, "sigmoid", 1,
+                     [lambda kl: kl.metrics.binary_focal_crossentropy, lambda kl: kl.metrics.huber])]

@@ -1,5 +1,5 @@
-"""The string preprocessing layers (``StringLookup``, ``IntegerLookup``, ``TextVectorization``) with ``adapt``,
-their output modes, and string inputs through fit / evaluate / predict. Recorded with Keras on TensorFlow: Keras
+"""The string preprocessing layers (``StringLookup``, ``IntegerLookup``, ``TextVectorization``, ``Hashing``) with
+``adapt``, their output modes, and string inputs through fit / evaluate / predict. Recorded with Keras on TensorFlow: Keras
 runs these layers inside a model only there (on JAX they belong in a tf.data pipeline)."""
 import numpy as np
 
@@ -94,7 +94,25 @@ def _integer_lookup(s):
     train_and_report(s, model, s.d["ints"], s.d["y"], batch_size=8)
 
 
+def _hashing(s):
+    kl = s.kl
+    word, pair, ints = kl.Input((1,), dtype="string"), kl.Input((2,), dtype="string"), kl.Input((3,), dtype="int64")
+    s.out["bins"] = np.asarray(kl.Model(pair, kl.layers.Hashing(1000)(pair)).predict(
+        _strings(s, s.d["pair"]), verbose=0)).tolist()
+    ids = kl.layers.Hashing(7)(word)
+    h = kl.layers.Concatenate()([
+        kl.layers.Flatten()(kl.layers.Embedding(7, 2)(ids)),
+        kl.layers.Hashing(5, output_mode="multi_hot")(pair),
+        kl.layers.Hashing(6, mask_value=7, output_mode="count")(ints),
+        kl.layers.Hashing(4, output_mode="one_hot")(word)])
+    model = kl.Model([word, pair, ints], _head(kl, h))
+    model.compile(optimizer=kl.optimizers.SGD(0.3), loss="binary_crossentropy")
+    train_and_report(s, model, [_strings(s, s.d["word"]), _strings(s, s.d["pair"]), s.d["ints"]], s.d["y"],
+                     batch_size=8)
+
+
 CASES = [Case("text_k3/TextVectorization/int_adapt", _text_int, _sentences, backend="tensorflow"),
          Case("text_k3/TextVectorization/multi_hot_ngrams_count", _text_modes, _sentences, backend="tensorflow"),
          Case("text_k3/StringLookup/modes", _string_lookup, _words, backend="tensorflow"),
-         Case("text_k3/IntegerLookup/modes", _integer_lookup, _words, backend="tensorflow")]
+         Case("text_k3/IntegerLookup/modes", _integer_lookup, _words, backend="tensorflow"),
+         Case("text_k3/Hashing/modes", _hashing, _words, backend="tensorflow")]
