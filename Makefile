@@ -9,13 +9,30 @@ PYTHON := .venv/bin/python
 PIP := .venv/bin/pip
 KERAS_PYTHON := .venv-keras/bin/python
 
-.PHONY: demo test bench keras-fixtures
+# `make test` runs the whole suite on the NumPy tier, then the op tables, gradient checks, scan suites and the
+# property test on the native tier (generated C; libraries come from the compile cache after the first run).
+# `make test-native` runs the whole suite on the native tier, `make test-slow` the slow tests (CI runs all three).
+NATIVE_TESTS := tests/backend/test_elemwise_ops.py tests/backend/test_reduce_linalg_shape.py \
+	tests/backend/test_nnet_activations_losses.py tests/backend/test_subtensor.py tests/backend/test_sort_extra.py \
+	tests/backend/test_conv_pool.py tests/backend/test_gradient.py tests/backend/test_scan.py \
+	tests/backend/test_scan_grad.py tests/backend/test_scan_rewrites.py tests/backend/test_scan_shaped_steps.py \
+	tests/backend/test_scan_lstm_lm.py tests/backend/test_property.py tests/backend/test_function.py
+
+.PHONY: demo test test-native test-slow bench keras-fixtures
 
 demo: .venv/.stamp-demo
 	$(PYTHON) examples/addition_rnn.py
 
 test: .venv/.stamp-test
-	$(PYTHON) -m pytest -q --durations=15 tests
+	LAYERKIT_FLAGS=linker=numpy $(PYTHON) -m pytest -q -m "not slow" --durations=15 tests
+	LAYERKIT_FLAGS=linker=native $(PYTHON) -m pytest -q -m "not slow" -p no:cacheprovider $(NATIVE_TESTS)
+
+test-native: .venv/.stamp-test
+	LAYERKIT_FLAGS=linker=native $(PYTHON) -m pytest -q -m "not slow" --durations=15 tests
+
+# tests marked slow: the native tier under AddressSanitizer (several minutes: every library compiled afresh)
+test-slow: .venv/.stamp-test
+	$(PYTHON) -m pytest -q -m slow tests
 
 bench: .venv/.stamp-bench
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
