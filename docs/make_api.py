@@ -26,6 +26,7 @@ MODULES = [
     "layerkit.regularizers",
     "layerkit.constraints",
     "layerkit.saving",
+    "layerkit.ops",
     "layerkit.config",
     "layerkit.backend",
     "layerkit.preprocessing",

@@ -8,11 +8,11 @@ A program written for Keras runs with ``keras`` replaced by ``layerkit``::
     model.compile(optimizer="adam", loss="mse")
 """
 from . import (activations, backend, callbacks, config, constraints, distribute, initializers, layers, losses, metrics,
-               models, optimizers, preprocessing, regularizers, saving, utils)
+               models, ops, optimizers, preprocessing, regularizers, saving, utils)
 from .layers import Input
 from .models import Model, Sequential
 
 __version__ = "0.1.0"
 __all__ = ["activations", "backend", "callbacks", "config", "constraints", "distribute", "initializers", "layers", "losses", "metrics",
-           "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "Input", "Model",
+           "models", "ops", "optimizers", "preprocessing", "regularizers", "saving", "utils", "Input", "Model",
            "Sequential"]

@@ -15,7 +15,7 @@ from layerkit_backend.tensor import nnet
 
 from .layers.base import get_registered_object
 
-__all__ = ["linear", "relu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign",
+__all__ = ["linear", "relu", "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "tanh", "softmax", "log_softmax", "softplus", "softsign",
            "elu", "selu", "gelu", "swish", "silu", "exponential", "leaky_relu", "relu6", "mish", "serialize",
            "deserialize", "get"]
 
@@ -96,15 +96,30 @@ def sigmoid(x):
 
 
 def hard_sigmoid(x):
-    """Keras 2's piecewise-linear sigmoid ``clip(0.2 * x + 0.5, 0, 1)``.
+    """Keras 3's piecewise-linear sigmoid ``relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1)`` (Keras 2 used
+    ``clip(0.2 * x + 0.5, 0, 1)``; Theano's ``nnet.hard_sigmoid`` still does).
 
     Example:
         >>> import layerkit_backend.tensor as T
         >>> x = T.dvector('x')
-        >>> hard_sigmoid(x).eval({x: [-5.0, 0.0]}).tolist()
-        [0.0, 0.5]
+        >>> hard_sigmoid(x).eval({x: [-5.0, 0.0, 1.5]}).tolist()
+        [0.0, 0.5, 0.75]
     """
-    return nnet.hard_sigmoid(x)
+    x = T.as_tensor_variable(x)
+    return T.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)`` (Keras 3's ``hard_silu``, also called ``hard_swish``).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> x = T.dvector('x')
+        >>> hard_silu(x).eval({x: [-4.0, 0.0, 3.0]}).tolist()
+        [-0.0, 0.0, 3.0]
+    """
+    x = T.as_tensor_variable(x)
+    return x * hard_sigmoid(x)
 
 
 def tanh(x):
@@ -219,6 +234,7 @@ def swish(x):
 
 
 silu = swish  # Keras's second name for the same function (a public alias)
+hard_swish = hard_silu  # likewise
 
 
 def exponential(x):
@@ -246,9 +262,11 @@ def mish(x):
     return x * T.tanh(nnet.softplus(x))
 
 
-_ACTIVATIONS = {f.__name__: f for f in (linear, relu, sigmoid, hard_sigmoid, tanh, softmax, log_softmax, softplus,
-                                        softsign, elu, selu, gelu, swish, exponential, leaky_relu, relu6, mish)}
+_ACTIVATIONS = {f.__name__: f for f in (linear, relu, sigmoid, hard_sigmoid, hard_silu, tanh, softmax, log_softmax,
+                                        softplus, softsign, elu, selu, gelu, swish, exponential, leaky_relu, relu6,
+                                        mish)}
 _ACTIVATIONS["silu"] = swish
+_ACTIVATIONS["hard_swish"] = hard_silu
 
 
 def serialize(activation):

@@ -25,7 +25,8 @@ from layerkit_backend.tensor.shared_randomstreams import RandomStreams
 from .backend_conv import bias_add, conv1d, conv2d, pool2d  # noqa: F401  (channels-last conv/pool glue)
 from .backend_rnn import rnn  # noqa: F401  (K.rnn lives in its own module: the loop and scan paths)
 
-__all__ = ["epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "backend", "variable",
+__all__ = ["clear_session", "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "backend",
+           "variable",
            "placeholder", "constant", "is_variable", "is_keras_tensor", "is_tensor", "zeros", "ones", "eye",
            "zeros_like", "ones_like", "random_uniform", "random_normal", "random_binomial", "int_shape", "shape",
            "ndim", "dtype", "count_params", "eval", "get_value", "set_value", "batch_get_value", "batch_set_value",
@@ -44,6 +45,20 @@ _RNG = [None]
 
 
 # ------------------------------------------------------------------------------------------- configuration
+def clear_session():
+    """Restarts automatic names (``dense``, ``dense_1``..., ``auc``, ``auc_1``...) as Keras's ``clear_session``
+    does; models already built keep their names and keep working.
+
+    Example:
+        >>> from layerkit.layers import Dense
+        >>> clear_session(); Dense(2).name
+        'dense'
+    """
+    from .layers.base import clear_name_counts
+
+    clear_name_counts()
+
+
 def epsilon():
     """The fuzz factor used to clip probabilities and avoid division by zero (Keras's 1e-7)."""
     return _EPSILON[0]

@@ -8,6 +8,7 @@ Example:
     {'loss': [0.5]}
 """
 import csv
+import json
 import math
 import os
 import warnings
@@ -15,11 +16,12 @@ import warnings
 import numpy as np
 
 from .saving.atomic_file import atomic_path
+from .training import resume_state
 from .training.progress import ProgressPrinter
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback", "ProgbarLogger",
-           "BackupAndRestore"]
+           "BackupAndRestore", "TensorBoard"]
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
           "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
@@ -69,6 +71,8 @@ class CallbackList:
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)
+            if isinstance(callback, BackupAndRestore):
+                callback._peers = self.callbacks
         self._wanted = {hook: [c for c in self.callbacks if _overrides(c, hook)] for hook in _HOOKS}
         legacy = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
         for hook, old in legacy.items():
@@ -78,6 +82,8 @@ class CallbackList:
         return bool(self._wanted[hook])
 
     def call(self, hook, *args):
+        if args and args[-1] is None:
+            args = args[:-1] + ({},)   # hooks always receive a logs dict, as in Keras 3
         for callback in self._wanted[hook]:
             getattr(callback, hook)(*args)
 
@@ -151,6 +157,12 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
         self.best = self._initial
+
+    def _get_resume_state(self):   # (best_weights are not backed up: restore_best_weights restarts its record)
+        return {"best": float(self.best), "wait": self.wait, "best_epoch": self.best_epoch}
+
+    def _set_resume_state(self, state):
+        self.best, self.wait, self.best_epoch = float(state["best"]), int(state["wait"]), int(state["best_epoch"])
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitored(logs, self.monitor, "EarlyStopping")
@@ -241,6 +253,13 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs=None):
         self.best, self.wait, self.cooldown_counter = self._initial, 0, 0
+
+    def _get_resume_state(self):
+        return {"best": float(self.best), "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def _set_resume_state(self, state):
+        self.best, self.wait, self.cooldown_counter = float(state["best"]), int(state["wait"]), \
+            int(state["cooldown_counter"])
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -350,36 +369,62 @@ class LambdaCallback(Callback):
 
 
 class BackupAndRestore(Callback):
-    """Backs up weights, optimizer state and epoch to ``backup_dir`` after every epoch; an interrupted ``fit``
-    restarted with the same callback resumes where it stopped. The backup is deleted when training completes."""
+    """Backs up the training state to ``backup_dir`` after every epoch; an interrupted ``fit`` restarted with the
+    same callback (in the same or a new process) resumes where it stopped, bit for bit.
+
+    The backup holds the weights, the optimizer's state and learning rate, the data order and the layers' random
+    streams (``training/resume_state.py``), the epoch, and the state of the other callbacks of the fit that keep
+    one (``ReduceLROnPlateau``, ``EarlyStopping``). It is deleted when training completes (``delete_checkpoint``).
+    """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
         super().__init__()
         self.backup_dir, self.delete_checkpoint = os.fspath(backup_dir), delete_checkpoint
         self._path = os.path.join(self.backup_dir, "backup.npz")
+        self._peers, self._pending = [], None
 
     def on_train_begin(self, logs=None):
         if not os.path.exists(self._path):
             return
-        with np.load(self._path) as data:
+        with np.load(self._path) as data:   # (allow_pickle stays False: arrays and strings only)
             count = int(data["n_weights"])
-            self.model.set_weights([data[f"w{k}"] for k in range(count)])
+            weights = [data[f"w{k}"] for k in range(count)]
             optimizer = [data[f"o{k}"] for k in range(int(data["n_optimizer"]))]
-            if optimizer and self.model.inputs is not None:
-                self.model._resolve_compile()   # slots exist only once the optimizer saw the parameters
-                self.model.optimizer._build(self.model._compiled_trainable)
-                self.model.optimizer.set_weights(optimizer)
-            self.model._initial_epoch = int(data["epoch"]) + 1
+            state = json.loads(str(data["state"])) if "state" in data else None
+            epoch = int(data["epoch"])
+        self.model.set_weights(weights)
+        if optimizer and self.model.inputs is not None:
+            self.model._resolve_compile()   # slots exist only once the optimizer saw the parameters
+            self.model.optimizer._build(self.model._compiled_trainable)
+            self.model.optimizer.set_weights(optimizer)
+        if state is not None:
+            resume_state.restore(self.model, state["model"], f"BackupAndRestore({self._path!r})")
+            self._pending = state["callbacks"]   # applied once every callback has run its on_train_begin
+        self.model._initial_epoch = epoch + 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._pending is not None:
+            for callback, saved in zip(self._stateful_peers(), self._pending):
+                callback._set_resume_state(saved)
+            self._pending = None
+
+    def _stateful_peers(self):
+        return [c for c in self._peers if c is not self and hasattr(c, "_get_resume_state")]
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.backup_dir, exist_ok=True)
         arrays = {f"w{k}": w for k, w in enumerate(self.model.get_weights())}
         optimizer = self.model.optimizer.get_weights()
         arrays.update({f"o{k}": w for k, w in enumerate(optimizer)})
+        state = {"model": resume_state.capture(self.model),
+                 "callbacks": [c._get_resume_state() for c in self._stateful_peers()]}
         with atomic_path(self._path, suffix=".npz") as temporary:
             np.savez(temporary, epoch=epoch, n_weights=len(arrays) - len(optimizer), n_optimizer=len(optimizer),
-                     **arrays)
+                     state=np.array(json.dumps(state)), **arrays)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self._path):
             os.remove(self._path)
+
+
+from .tensorboard import TensorBoard  # noqa: E402  (its module imports Callback from here)

@@ -1,9 +1,11 @@
 """Keras's losses: per-sample functions ``f(y_true, y_pred)`` and configurable classes that reduce them.
 
 A function returns one loss per sample, averaged over the last axis as Keras does: shape (batch,) for (batch, k)
-inputs, (batch, t) for sequences (batch, t, k). A class instance is called as ``loss(y_true, y_pred,
-sample_weight=None)`` and returns a scalar (``reduction='sum_over_batch_size'``), a sum (``'sum'``) or the
-weighted per-sample losses (``'none'``); the engine uses ``loss.fn`` to weight samples itself.
+inputs, (batch, t) for sequences (batch, t, k). Targets one rank below the predictions (``(n,)`` for an ``(n, 1)``
+output, ``(n, t)`` for ``(n, t, 1)``) are expanded or squeezed first (``squeeze_or_expand_to_same_rank``, Keras's
+rule). A class instance is called as ``loss(y_true, y_pred, sample_weight=None)`` and returns a scalar
+(``reduction='sum_over_batch_size'`` or ``'mean'``), a sum (``'sum'``), a sum over the weights
+(``'mean_with_sample_weight'``) or the weighted per-sample losses (``'none'``); ``compile`` honours the reduction.
 
 Probabilities are clipped to ``[eps, 1 - eps]`` (``eps = backend.epsilon()``) as Keras does, but a prediction
 that is a softmax or sigmoid output is read back as its logits, so the loss and its gradient stay finite for any
@@ -29,18 +31,52 @@ __all__ = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentag
            "huber_loss", "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Hinge", "SquaredHinge", "CategoricalHinge",
            "LogCosh", "Huber", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
-           "KLDivergence", "Poisson", "CosineSimilarity", "REDUCTIONS", "serialize", "deserialize", "get"]
+           "KLDivergence", "Poisson", "CosineSimilarity", "binary_focal_crossentropy",
+           "categorical_focal_crossentropy", "dice", "tversky", "ctc", "BinaryFocalCrossentropy",
+           "CategoricalFocalCrossentropy", "Dice", "Tversky", "CTC", "REDUCTIONS", "squeeze_or_expand_to_same_rank",
+           "reduce_weighted_values", "is_builtin", "serialize", "deserialize", "get"]
 
-REDUCTIONS = ("sum_over_batch_size", "sum", "none", "auto")
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight", "auto", None)
+
+
+def _last_is_one(x):
+    return x.ndim > 0 and x.type.shape[-1] == 1
+
+
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """``x1``, ``x2`` brought to the same rank when they differ by one and the longer one ends in an axis of 1
+    (Keras's rule): a rank-1 partner is expanded (``(n,)`` with ``(n, 1)`` gives two ``(n, 1)``), otherwise the
+    axis of 1 is squeezed (``(n, t)`` with ``(n, t, 1)`` gives two ``(n, t)``). Static shapes decide.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.vector('y'), T.tensor('float32', shape=(None, 1))
+        >>> [v.type.shape for v in squeeze_or_expand_to_same_rank(y, p)]
+        [(None, 1), (None, 1)]
+    """
+    if x1.ndim == x2.ndim + 1 and _last_is_one(x1):
+        if x2.ndim == 1 and expand_rank_1:
+            x2 = T.shape_padright(x2)
+        else:
+            x1 = T.squeeze(x1, axis=-1)
+    elif x2.ndim == x1.ndim + 1 and _last_is_one(x2):
+        if x1.ndim == 1 and expand_rank_1:
+            x1 = T.shape_padright(x1)
+        else:
+            x2 = T.squeeze(x2, axis=-1)
+    return x1, x2
 
 
 def _pair(y_true, y_pred):
-    """Both as tensors; y_true takes y_pred's float dtype (Keras casts targets to the prediction's dtype)."""
+    """Both as tensors of one rank (``squeeze_or_expand_to_same_rank``); y_true takes y_pred's float dtype (Keras
+    casts targets to the prediction's dtype). Every built-in function starts here, so a target one rank below the
+    output means the same as one with the trailing axis of 1, for losses and metrics alike."""
     y_pred = T.as_tensor_variable(y_pred)
     if y_pred.dtype not in ("float16", "float32", "float64"):
         y_pred = T.cast(y_pred, K.floatx())
     y_true = T.as_tensor_variable(y_true)
-    return T.cast(y_true, y_pred.dtype), y_pred
+    y_true, y_pred = squeeze_or_expand_to_same_rank(T.cast(y_true, y_pred.dtype), y_pred)
+    return y_true, y_pred
 
 
 def _eps(dtype):
@@ -189,8 +225,11 @@ def _softmax_logits(y_pred, axis):
 
 
 def _sigmoid_logits(y_pred):
-    """The logits of a sigmoid output, or None."""
+    """The logits of a sigmoid output (also one whose axis of 1 was squeezed), or None."""
     owner = y_pred.owner
+    if owner is not None and isinstance(owner.op, T.DimShuffle):
+        inner = _sigmoid_logits(owner.inputs[0])
+        return None if inner is None else owner.op(inner)
     if (owner is not None and isinstance(owner.op, T.Elemwise)
             and getattr(owner.op.scalar_op, "name", None) == "sigmoid"):
         return owner.inputs[0]
@@ -250,7 +289,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
         y_true: class indices of shape ``y_pred.shape[:-1]`` (e.g. (batch,) or (batch, t)), or with a trailing
             axis of 1 (e.g. (batch, 1)). Float labels are cast to integers.
         y_pred: probabilities over the last axis (clipped to [eps, 1 - eps]) or logits if ``from_logits``.
-        ignore_class: a label whose samples get loss 0 (e.g. padding).
+        ignore_class: a label whose samples get loss 0 (e.g. padding); the result carries the kept positions as
+            its ``_keras_mask``, so a ``Loss`` (and ``compile``) averages over those only.
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -273,7 +313,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
         one_hot = T.eq(T.shape_padright(labels), T.arange(T.shape(y_pred)[-1], dtype="int64"))
         loss = -T.sum(T.cast(one_hot, y_pred.dtype) * T.log(T.clip(y_pred, eps, 1.0 - eps)), axis=-1)
     if ignore_class is not None:
-        loss = loss * T.cast(T.neq(labels, ignore_class), loss.dtype)
+        keep = T.neq(labels, ignore_class)
+        loss = loss * T.cast(keep, loss.dtype)
+        loss._keras_mask = keep   # a Loss averages over the kept positions only (Keras's rule)
     return loss
 
 
@@ -383,20 +425,50 @@ def apply_sample_weight(losses, sample_weight):
     return losses * w
 
 
-def reduce_losses(losses, reduction):
-    """Apply a Keras reduction to weighted per-sample losses."""
-    if reduction == "none":
-        return losses
-    total = T.sum(losses)
+def _mask_weights(mask, reduction, dtype):
+    """A mask as sample weights: with a mean reduction the kept entries weigh ``size / kept`` so that dividing
+    by the size averages over the kept ones only (Keras's ``apply_mask``)."""
+    mask = T.cast(mask, dtype)
+    if reduction in ("sum_over_batch_size", "mean", "auto"):
+        kept = T.sum(mask)
+        size = T.cast(T.prod(T.shape(mask)), dtype)
+        return mask * T.switch(T.gt(kept, 0), size / T.maximum(kept, 1e-12), T.zeros_like(kept))
+    return mask
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
+    """Keras's reduction of per-sample losses ``values``: weighted by ``sample_weight`` and ``mask`` (either may
+    be None), then summed (``'sum'``), divided by their number (``'sum_over_batch_size'``, ``'mean'``) or by
+    the weights' sum (``'mean_with_sample_weight'``), or left as they are (``'none'``/None, and scalars).
+
+    Example:
+        >>> import numpy as np, layerkit_backend.tensor as T
+        >>> v = T.vector('v')
+        >>> float(reduce_weighted_values(v, reduction='sum').eval({v: np.float32([1, 2, 3])}))
+        6.0
+    """
+    dtype = values.dtype
+    if mask is not None:
+        weights = _mask_weights(mask, reduction, dtype)
+        sample_weight = weights if sample_weight is None else apply_sample_weight(weights, sample_weight)
+    if sample_weight is not None:
+        values = apply_sample_weight(values, sample_weight)
+    if reduction in (None, "none") or values.ndim == 0:
+        return values
+    total = T.sum(values)
     if reduction == "sum":
         return total
-    return total / T.cast(T.prod(T.shape(losses)), losses.dtype) if losses.ndim else total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return total / T.sum(apply_sample_weight(T.ones_like(values), sample_weight))
+    return total / T.cast(T.prod(T.shape(values)), dtype)
 
 
 class Loss:
     """Base class: ``__call__(y_true, y_pred, sample_weight=None)`` reduces ``self.call``'s per-sample losses.
 
-    Subclass and implement ``call(y_true, y_pred)`` for a custom loss.
+    Subclass and implement ``call(y_true, y_pred)`` for a custom loss (it receives the targets as given; the
+    built-in losses bring both to one rank first). A mask on the predictions (``_keras_mask``, e.g. from
+    ``Masking``) or on the losses (``ignore_class``) keeps the masked entries out of the average.
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -417,12 +489,17 @@ class Loss:
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Loss implement call(y_true, y_pred)")
 
-    def fn(self, y_true, y_pred):
-        """The per-sample losses (no weighting, no reduction), as the engine uses them."""
-        return self.call(y_true, y_pred)
-
     def __call__(self, y_true, y_pred, sample_weight=None):
-        return reduce_losses(apply_sample_weight(self.call(y_true, y_pred), sample_weight), self.reduction)
+        in_mask = getattr(y_pred, "_keras_mask", None)
+        losses = self.call(y_true, y_pred)
+        out_mask = getattr(losses, "_keras_mask", None)
+        mask = in_mask if out_mask is None else out_mask if in_mask is None else T.and_(in_mask, out_mask)
+        for what, weights in (("the output's mask", mask), ("sample_weight", sample_weight)):
+            if weights is not None and losses.ndim and T.as_tensor_variable(weights).ndim > losses.ndim:
+                raise ValueError(f"Loss '{self.name}': {what} has one entry per time step, but the loss gives one "
+                                 f"value per sample (shape {losses.type.shape}); give targets with the output's "
+                                 f"rank (e.g. (samples, time, 1) for a (samples, time, 1) output)")
+        return reduce_weighted_values(losses, sample_weight, mask, self.reduction)
 
     def get_config(self):
         return {"reduction": self.reduction, "name": self.name}
@@ -441,6 +518,8 @@ class LossFunctionWrapper(Loss):
         self._function = fn
 
     def call(self, y_true, y_pred):
+        y_pred = T.as_tensor_variable(y_pred)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(T.as_tensor_variable(y_true), y_pred)
         return self._function(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
@@ -485,18 +564,43 @@ KLDivergence = _wrapper_class("KLDivergence", kl_divergence, "kl_divergence")
 Poisson = _wrapper_class("Poisson", poisson, "poisson")
 CosineSimilarity = _wrapper_class("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
 
+# Keras 3's further losses live in modules of their own (imported here, after what they use is defined)
+from .losses_ctc import ctc  # noqa: E402
+from .losses_focal import binary_focal_crossentropy, categorical_focal_crossentropy  # noqa: E402
+from .losses_overlap import dice, tversky  # noqa: E402
+
+BinaryFocalCrossentropy = _wrapper_class("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                         "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
+                                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+CategoricalFocalCrossentropy = _wrapper_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
+                                              "categorical_focal_crossentropy", alpha=0.25, gamma=2.0,
+                                              from_logits=False, label_smoothing=0.0, axis=-1)
+Dice = _wrapper_class("Dice", dice, "dice", axis=None)
+Tversky = _wrapper_class("Tversky", tversky, "tversky", alpha=0.5, beta=0.5, axis=None)
+CTC = _wrapper_class("CTC", ctc, "ctc")
+
 _CLASSES = {c.__name__: c for c in (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
                                     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge, SquaredHinge,
                                     CategoricalHinge, LogCosh, Huber, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy, BinaryCrossentropy, KLDivergence, Poisson,
-                                    CosineSimilarity)}
+                                    CosineSimilarity, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice,
+                                    Tversky, CTC)}
 _FUNCTIONS = {f.__name__: f for f in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
                                       log_cosh, huber, categorical_crossentropy, sparse_categorical_crossentropy,
-                                      binary_crossentropy, kl_divergence, poisson, cosine_similarity)}
+                                      binary_crossentropy, kl_divergence, poisson, cosine_similarity,
+                                      binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+                                      ctc)}
 _FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
                   kullback_leibler_divergence=kl_divergence, huber_loss=huber, cosine_proximity=cosine_similarity,
                   bce=binary_crossentropy, cce=categorical_crossentropy)
+
+
+def is_builtin(loss):
+    """True for a Loss of this module, or one wrapping a function of this module."""
+    if isinstance(loss, LossFunctionWrapper):
+        return loss._function in _FUNCTIONS.values()
+    return type(loss) in _CLASSES.values()
 
 
 def _snake(name):

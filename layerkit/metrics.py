@@ -6,7 +6,10 @@ result, reading ``values[variable]`` in place of a variable when given (the engi
 call returns the result after this batch); ``reset_state()`` zeroes the variables on the host.
 
 ``get('accuracy')`` (or ``'acc'``) returns an ``AccuracyMarker``; the engine turns it into the right function
-with ``resolve_accuracy(loss, output_shape, target_dtype)``.
+with ``resolve_accuracy(y_true, y_pred)`` once the targets are known (Keras 3's rule: from their shapes).
+
+Every built-in metric function brings targets one rank below the predictions to the predictions' rank first
+(``losses.squeeze_or_expand_to_same_rank``), so ``(n,)`` targets mean what ``(n, 1)`` targets mean.
 
 Example:
     >>> import numpy as np, layerkit_backend as lb, layerkit_backend.tensor as T
@@ -23,32 +26,60 @@ import layerkit_backend.tensor as T
 
 from . import backend as K
 from . import losses as _losses
-from .metrics_confusion import AUC, Metric, Precision, Recall
+from .layers.base import to_snake_case
+from .metrics_confusion import (AUC, FalseNegatives, FalsePositives, Metric, Precision, Recall, TrueNegatives,
+                                TruePositives)
+from .metrics_scores import BinaryIoU, F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "accuracy", "mse", "mae", "mape", "msle", "mean_squared_error",
            "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "hinge",
            "squared_hinge", "categorical_hinge", "logcosh", "log_cosh", "kld", "kl_divergence", "poisson",
            "cosine_similarity", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-           "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
-           "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-           "MeanSquaredError", "MeanAbsoluteError", "AUC", "Precision", "Recall", "AccuracyMarker",
+           "binary_focal_crossentropy", "categorical_focal_crossentropy", "huber", "Metric", "Mean", "Sum",
+           "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+           "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError", "CosineSimilarity",
+           "LogCoshError", "Poisson", "KLDivergence", "Hinge", "SquaredHinge", "CategoricalHinge",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "AUC", "Precision",
+           "Recall", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "R2Score", "FBetaScore",
+           "F1Score", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU", "AccuracyMarker",
            "resolve_accuracy", "serialize", "deserialize", "get"]
 
-# Loss functions double as metrics (Keras does the same).
-from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,  # noqa
-                     hinge, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
-                     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse, msle,
-                     poisson, sparse_categorical_crossentropy, squared_hinge)
+# Loss functions double as metrics (Keras does the same), except cosine similarity (positive as a metric).
+from .losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,  # noqa
+                     categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, kld, log_cosh,
+                     logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 
 
 def _float(x):
     return T.cast(x, K.floatx())
 
 
+def _same_rank(y_true, y_pred):
+    y_pred = T.as_tensor_variable(y_pred)
+    return _losses.squeeze_or_expand_to_same_rank(T.as_tensor_variable(y_true), y_pred)
+
+
 def accuracy(y_true, y_pred):
     """Elementwise ``y_true == y_pred`` as floats (Keras's ``Accuracy``)."""
+    y_true, y_pred = _same_rank(y_true, y_pred)
     return _float(T.eq(y_true, y_pred))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Cosine similarity along ``axis`` (1 for parallel vectors; 0 if either is zero): Keras's metric, the
+    negative of the loss of the same name.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> y, p = T.dmatrix('y'), T.dmatrix('p')
+        >>> cosine_similarity(y, p).eval({y: [[1.0, 0.0]], p: [[2.0, 0.0]]}).tolist()
+        [1.0]
+    """
+    return -_losses.cosine_similarity(y_true, y_pred, axis=axis)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -60,7 +91,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
         >>> binary_accuracy(y, p).eval({y: [[1.0, 0.0]], p: [[0.7, 0.6]]}).tolist()
         [0.5]
     """
-    y_pred = T.as_tensor_variable(y_pred)
+    y_true, y_pred = _same_rank(y_true, y_pred)
     predicted = T.cast(T.gt(y_pred, threshold), y_pred.dtype)
     return T.mean(_float(T.eq(T.cast(y_true, y_pred.dtype), predicted)), axis=-1)
 
@@ -144,35 +175,23 @@ class AccuracyMarker:
         return f"AccuracyMarker({self.name!r})"
 
 
-def _loss_name(loss):
-    if isinstance(loss, str):
-        return {"bce": "binary_crossentropy", "cce": "categorical_crossentropy"}.get(loss, loss)
-    if isinstance(loss, _losses.LossFunctionWrapper):
-        return loss._function.__name__
-    return getattr(loss, "__name__", type(loss).__name__)
-
-
-def resolve_accuracy(loss, output_shape, target_dtype=None):
-    """The accuracy function Keras would pick for ``'accuracy'``.
-
-    Binary accuracy for a binary crossentropy loss or a last output dimension of 1; sparse categorical accuracy
-    for a sparse crossentropy loss or integer targets; categorical accuracy otherwise.
-
-    Args:
-        loss: the loss (a name, function or Loss instance).
-        output_shape: the model output's static shape (tuple, None entries allowed).
-        target_dtype: the targets' dtype name, if known.
+def resolve_accuracy(y_true, y_pred):
+    """The accuracy function Keras 3 picks for ``'accuracy'`` from the shapes of the targets and the output:
+    binary accuracy for an output whose last axis is 1; sparse categorical accuracy for targets of lower rank
+    than the output, or ending in an axis of 1 when the output's last axis is longer; categorical otherwise
+    (also for several sigmoid units with binary cross-entropy).
 
     Example:
-        >>> resolve_accuracy('sparse_categorical_crossentropy', (None, 10)) is sparse_categorical_accuracy
+        >>> import layerkit_backend.tensor as T
+        >>> labels, p = T.lvector('labels'), T.tensor('float32', shape=(None, 10))
+        >>> resolve_accuracy(labels, p) is sparse_categorical_accuracy
         True
     """
-    name = _loss_name(loss)
-    if name == "binary_crossentropy" or (output_shape and output_shape[-1] == 1):
+    true_shape, pred_shape = tuple(y_true.type.shape), tuple(y_pred.type.shape)
+    if pred_shape and pred_shape[-1] == 1:
         return binary_accuracy
-    if name == "sparse_categorical_crossentropy":
-        return sparse_categorical_accuracy
-    if target_dtype is not None and np.dtype(target_dtype).kind in "iu":
+    longer = pred_shape and pred_shape[-1] is not None and pred_shape[-1] > 1
+    if y_true.ndim < y_pred.ndim or (true_shape and true_shape[-1] == 1 and longer):
         return sparse_categorical_accuracy
     return categorical_accuracy
 
@@ -263,20 +282,122 @@ SparseTopKCategoricalAccuracy = _wrapper("SparseTopKCategoricalAccuracy", sparse
                                          "sparse_top_k_categorical_accuracy", k=5)
 MeanSquaredError = _wrapper("MeanSquaredError", mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
+MeanAbsolutePercentageError = _wrapper("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                       "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _wrapper("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                       "mean_squared_logarithmic_error")
+CosineSimilarity = _wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
+LogCoshError = _wrapper("LogCoshError", log_cosh, "logcosh")
+Poisson = _wrapper("Poisson", poisson, "poisson")
+KLDivergence = _wrapper("KLDivergence", kl_divergence, "kl_divergence")
+Hinge = _wrapper("Hinge", hinge, "hinge")
+SquaredHinge = _wrapper("SquaredHinge", squared_hinge, "squared_hinge")
+CategoricalHinge = _wrapper("CategoricalHinge", categorical_hinge, "categorical_hinge")
+BinaryCrossentropy = _wrapper("BinaryCrossentropy", binary_crossentropy, "binary_crossentropy", from_logits=False,
+                              label_smoothing=0.0)
+CategoricalCrossentropy = _wrapper("CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
+                                   from_logits=False, label_smoothing=0.0, axis=-1)
+SparseCategoricalCrossentropy = _wrapper("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+                                         "sparse_categorical_crossentropy", from_logits=False, axis=-1)
+
+
+def _squared_error(y_true, y_pred):
+    y_true, y_pred = _losses._pair(y_true, y_pred)
+    return T.square(y_pred - y_true)
+
+
+class RootMeanSquaredError(Mean):
+    """The square root of the running mean of the squared errors."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(_squared_error(y_true, y_pred), sample_weight)
+
+    def result(self, values=None):
+        return T.sqrt(super().result(values))
+
+
+class R2Score(Metric):
+    """The coefficient of determination ``1 - SSE / SST`` per target column, from running sums (Keras 3's):
+    ``class_aggregation`` 'uniform_average' (mean over columns), 'variance_weighted_average' or None (one per
+    column); ``num_regressors > 0`` gives the adjusted score."""
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+        super().__init__(name, dtype)
+        if class_aggregation not in ("uniform_average", "variance_weighted_average", None):
+            raise ValueError(f"R2Score: expected class_aggregation 'uniform_average', 'variance_weighted_average' or "
+                             f"None, received {class_aggregation!r}")
+        if int(num_regressors) < 0:
+            raise ValueError(f"R2Score: expected num_regressors >= 0, received {num_regressors!r}")
+        self.class_aggregation, self.num_regressors = class_aggregation, int(num_regressors)
+        self._sums = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _same_rank(T.cast(T.as_tensor_variable(y_true), self.dtype),
+                                    T.cast(T.as_tensor_variable(y_pred), self.dtype))
+        if y_true.ndim != 2 or y_true.type.shape[-1] is None:
+            raise ValueError(f"R2Score: expected 2-d (batch, outputs) targets with a known number of outputs, "
+                             f"received shape {y_true.type.shape}")
+        if self._sums is None:
+            width = (y_true.type.shape[-1],)
+            self._sums = {name: self.add_weight(name, width) for name in ("squared_sum", "sum", "total_mse",
+                                                                         "count")}
+            self._sums["num_samples"] = self.add_weight("num_samples", (), dtype="int64")
+        w = T.ones_like(y_true) if sample_weight is None else _weights_like(y_true, sample_weight)
+        terms = {"sum": T.sum(y_true * w, axis=0), "squared_sum": T.sum(y_true * y_true * w, axis=0),
+                 "total_mse": T.sum(T.sqr(y_true - y_pred) * w, axis=0), "count": T.sum(w, axis=0),
+                 "num_samples": T.cast(T.prod(T.shape(y_true)), "int64")}
+        return [(var, var + T.cast(terms[name], var.dtype)) for name, var in self._sums.items()]
+
+    def result(self, values=None):
+        if self._sums is None:
+            return T.constant(np.float32(0.0))
+        read = {name: self._read(var, values) for name, var in self._sums.items()}
+        mean = read["sum"] / read["count"]
+        total = read["squared_sum"] - read["sum"] * mean
+        raw = 1 - read["total_mse"] / total
+        raw = T.switch(T.isinf(raw), T.zeros_like(raw), raw)
+        if self.class_aggregation == "uniform_average":
+            score = T.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = T.sum(total * raw) / T.sum(total)
+        else:
+            score = raw
+        if self.num_regressors:
+            n = T.cast(read["num_samples"], self.dtype)
+            adjusted = 1.0 - (1.0 - score) * (n - 1.0) / (n - self.num_regressors - 1.0)
+            # Keras falls back to the plain score when there are too few samples
+            score = T.switch(T.gt(n - 1, self.num_regressors), adjusted, score)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
 
 
 _CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                     SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-                                    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, AUC,
-                                    Precision, Recall)}
+                                    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
+                                    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
+                                    CosineSimilarity, LogCoshError, Poisson, KLDivergence, Hinge, SquaredHinge,
+                                    CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy, AUC, Precision, Recall, TruePositives,
+                                    FalsePositives, TrueNegatives, FalseNegatives, R2Score, FBetaScore, F1Score,
+                                    IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU)}
 _FUNCTIONS = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                       top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
                                       mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
                                       log_cosh, kl_divergence, poisson, cosine_similarity, binary_crossentropy,
-                                      categorical_crossentropy, sparse_categorical_crossentropy)}
+                                      categorical_crossentropy, sparse_categorical_crossentropy,
+                                      binary_focal_crossentropy, categorical_focal_crossentropy, huber)}
 _FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
                   top_k_acc=top_k_categorical_accuracy)
+# Keras 3 also accepts a metric class's snake_case name ('root_mean_squared_error', 'auc'...)
+_CLASSES.update({to_snake_case(name): cls for name, cls in list(_CLASSES.items())
+                 if to_snake_case(name) not in _FUNCTIONS})
 
 
 def serialize(metric):

@@ -11,7 +11,7 @@ from . import config as _config_module
 from .config import config
 from . import tensor
 from .compile import (FAST_COMPILE, FAST_RUN, Function, In, Mode, NanGuardMode, OpFromGraph, Out, SharedVariable,
-                      function, shared)
+                      function, shared, wait_native)
 from . import compile  # noqa: F401  (theano.compile.get_default_mode() and friends)
 from .graph import clone_replace
 from .graph.basic import Apply, Constant, Variable
@@ -28,6 +28,6 @@ clone = clone_replace  # theano.clone(output, replace=...) is clone_replace
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "function", "Function", "shared", "SharedVariable", "In", "Out", "Mode",
-           "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "OpFromGraph", "compile", "dot", "ifelse", "sandbox", "grad", "Lop", "Rop", "gradient", "printing", "pp", "clone",
+           "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "OpFromGraph", "compile", "dot", "ifelse", "sandbox", "wait_native", "grad", "Lop", "Rop", "gradient", "printing", "pp", "clone",
            "clone_replace", "Variable", "Constant", "Apply",
            "scan_module", "scan", "scan_checkpoints", "until", "map", "reduce", "foldl", "foldr"]

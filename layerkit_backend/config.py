@@ -11,6 +11,12 @@ import re
 
 __all__ = ["config", "Config", "WarnFlags"]
 
+
+def _default_native_cache():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "layerkit", "native")
+
+
 _DEFAULTS = {
     "floatX": "float32",        # dtype of T.matrix() & co, and of Python floats mixed with integer tensors
     "device": "cpu",            # 'cpu' (NumPy), 'cuda' / 'cuda<index>' (CuPy), or 'auto' (a GPU when one works)
@@ -22,6 +28,14 @@ _DEFAULTS = {
     "print_global_stats": "False",
     "blas_threads": "auto",     # 'auto' leaves NumPy's BLAS alone; an int sets its thread count at import
     "allocator": "tuned",       # 'tuned': large temporaries reuse heap memory (backends/allocator.py); 'system'
+    # the native tier (docs/architecture.md, "Two tiers"): 'auto' compiles C in the background and switches to it,
+    # 'native' compiles before function() returns, 'numpy' never compiles
+    "linker": "auto",
+    "cc": os.environ.get("CC") or "gcc",  # the C compiler command of the native tier
+    "native_cache": _default_native_cache(),  # per-user compile cache directory ('' = none kept between runs)
+    "native_cache_mb": "256",   # bound on the cache's size
+    "native_threads": "auto",   # threads for large native loops: 'auto' (the CPUs this process may use) or an int
+    "native_cflags": "",        # extra compiler flags (e.g. '-fsanitize=address' for the sanitizer test)
 }
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
@@ -29,6 +43,7 @@ _CHOICES = {
     "on_unused_input": ("raise", "warn", "ignore"),
     "compute_test_value": ("off", "ignore", "warn", "raise", "pdb"),
     "allocator": ("tuned", "system"),
+    "linker": ("auto", "numpy", "native"),
 }
 
 
@@ -66,8 +81,14 @@ class Config:
     def __setattr__(self, name, value):
         if name not in self._values:
             raise AttributeError(f"config has no flag {name!r}; known flags: {sorted(self._values)}")
-        if name == "blas_threads" and value != "auto" and not str(value).isdigit():
-            raise ValueError(f"config.blas_threads: expected 'auto' or a positive integer, received {value!r}")
+        if name in ("blas_threads", "native_threads") and value != "auto" and not str(value).isdigit():
+            raise ValueError(f"config.{name}: expected 'auto' or a positive integer, received {value!r}")
+        if name == "native_cache_mb":
+            try:
+                if float(value) <= 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"config.native_cache_mb: expected a positive number, received {value!r}") from None
         if name == "device" and not re.fullmatch(r"cpu|auto|cuda\d*", str(value)):
             raise ValueError(f"config.device: expected one of 'cpu', 'cuda', 'cuda<index>' (e.g. 'cuda1') or 'auto', "
                              f"received {value!r}")

@@ -20,6 +20,7 @@ Example:
     >>> len(history.history["loss"])
     1
 """
+import atexit
 import os
 import sys
 import time
@@ -72,21 +73,41 @@ def _mpi():
 _ABORT_INSTALLED = []
 
 
-def _abort_on_exception(comm):
-    """An uncaught exception in any process aborts the whole job, so the others never wait in a collective."""
+def _abort_on_abnormal_exit(comm):
+    """Any process leaving abnormally aborts the whole job, so the others never wait in a collective.
+
+    An uncaught exception goes through ``sys.excepthook``; ``sys.exit(code)`` with a non-zero code is noted and
+    turned into ``comm.Abort(code)`` at exit, instead of MPI_Finalize, which would wait for the other processes
+    while they wait in a collective for this one (under plain ``mpiexec python script.py`` the job then hangs).
+    ``os._exit`` and signals end the process at once, and mpiexec ends the job.
+    """
     if _ABORT_INSTALLED:
         return
-    previous = sys.excepthook
+    previous_hook, previous_exit = sys.excepthook, sys.exit
+    exit_code = []
+
+    def abort(code, why):
+        sys.stderr.write(f"layerkit.distribute: rank {comm.Get_rank()} {why}; aborting the job\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        time.sleep(0.3)   # let mpiexec forward this process's last output before Abort kills the job
+        comm.Abort(code)
 
     def hook(kind, value, traceback):
-        sys.stderr.write(f"layerkit.distribute: rank {comm.Get_rank()} failed ({kind.__name__}: {value}); "
-                         f"aborting the job\n")
-        previous(kind, value, traceback)
-        sys.stderr.flush()
-        time.sleep(0.3)   # let mpiexec forward this process's last output before Abort kills the job
-        comm.Abort(1)
+        previous_hook(kind, value, traceback)
+        abort(1, f"failed ({kind.__name__}: {value})")
 
-    sys.excepthook = hook
+    def noting_exit(code=None):
+        exit_code[:] = [code]
+        previous_exit(code)
+
+    def at_exit():
+        if exit_code and exit_code[0] not in (None, 0):
+            code = exit_code[0]
+            abort(code if isinstance(code, int) else 1, f"called sys.exit({code!r})")
+
+    sys.excepthook, sys.exit = hook, noting_exit
+    atexit.register(at_exit)   # runs before mpi4py's MPI_Finalize
     _ABORT_INSTALLED.append(hook)
 
 
@@ -95,8 +116,9 @@ class MPIStrategy:
 
     Args:
         comm: an mpi4py communicator (default ``MPI.COMM_WORLD``; a one-process stand-in without mpi4py).
-        abort_on_error: with several processes, make an uncaught exception call ``comm.Abort(1)`` (as
-            ``python -m mpi4py`` does) so that the job ends instead of hanging in the next collective.
+        abort_on_error: with several processes, make an uncaught exception (``comm.Abort(1)``, as
+            ``python -m mpi4py`` does) or ``sys.exit`` with a non-zero code (``comm.Abort(code)``) end the whole
+            job instead of leaving the other processes hanging in the next collective.
 
     Attributes:
         rank, size: this process's rank and the number of processes. local_rank: the rank among the processes of
@@ -116,7 +138,7 @@ class MPIStrategy:
             self.local_rank = node.Get_rank()
             node.Free()
         if abort_on_error and self.size > 1:
-            _abort_on_exception(comm)
+            _abort_on_abnormal_exit(comm)
         self.allreduce_seconds, self.allreduce_calls = 0.0, 0
         self._nccl = None
 

@@ -1,4 +1,5 @@
-"""Attention layers: Keras's dot-product/additive ``Attention`` and ``MultiHeadAttention``.
+"""Attention layers: Keras's dot-product/additive ``Attention``, Bahdanau-style ``AdditiveAttention`` and
+``MultiHeadAttention``.
 
 Example:
     >>> import layerkit_backend.tensor as T
@@ -16,7 +17,7 @@ from .base import Layer
 from .core import (add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config, seed_or_fresh,
                    set_kernel_bias_options)
 
-__all__ = ["Attention", "MultiHeadAttention"]
+__all__ = ["Attention", "AdditiveAttention", "MultiHeadAttention"]
 
 _NEG = -1e9   # added to masked scores: exp underflows to exactly 0 in float32
 
@@ -106,6 +107,44 @@ class Attention(Layer):
         return layer_config(self, use_scale=self.use_scale, score_mode=self.score_mode, dropout=self.dropout)
 
 
+class AdditiveAttention(Attention):
+    """Bahdanau-style attention: scores ``sum(scale * tanh(query + key), axis=-1)`` with a learned ``scale``
+    vector of the feature size (``use_scale=True``, Keras's default), then ``softmax(scores) @ value``; masks as in
+    ``Attention``.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> q = T.tensor("float32", shape=(None, 2, 3)); v = T.tensor("float32", shape=(None, 5, 3))
+        >>> AdditiveAttention()([q, v]).type.shape
+        (None, 2, 3)
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        kwargs.pop("score_mode", None)
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) not in (2, 3):
+            raise ValueError(f"AdditiveAttention '{self.name}': expected inputs [query, value] or [query, value, "
+                             f"key], received {input_shape}")
+        dim = input_shape[0][-1]
+        if self.use_scale and dim is None:
+            raise ValueError(f"AdditiveAttention '{self.name}': the query's last dimension must be known, received "
+                             f"{tuple(input_shape[0])}")
+        self.concat_score_weight = None
+        self.scale = self.add_weight("scale", (dim,), "glorot_uniform") if self.use_scale else None
+        self.built = True
+
+    def _scores(self, query, key):
+        total = T.tanh(query.dimshuffle(0, 1, "x", 2) + key.dimshuffle(0, "x", 1, 2))
+        if self.scale is not None:
+            total = total * self.scale
+        return T.sum(total, axis=-1)
+
+    def get_config(self):
+        return layer_config(self, use_scale=self.use_scale, dropout=self.dropout)
+
+
 class MultiHeadAttention(Layer):
     """Keras's multi-head attention over the sequence axis of (batch, steps, dim) inputs.
 
@@ -129,6 +168,12 @@ class MultiHeadAttention(Layer):
                  bias_constraint=None, seed=None, **kwargs):
         kwargs = drop_keras3_keys(kwargs, "MultiHeadAttention")
         kwargs.pop("flash_attention", None)
+        # newer Keras 3 writes these two options; accepted when off (their defaults), refused otherwise
+        for key, off in (("sliding_window", None), ("use_gate", False)):
+            value = kwargs.pop(key, off)
+            if value not in (off, None, False):
+                raise ValueError(f"MultiHeadAttention: {key}={value!r} is not supported by layerkit (files with "
+                                 f"{key} off load)")
         # Keras 2 writes the call shapes so a loaded layer has its weights before it is called
         signature = [kwargs.pop(key, None) for key in ("query_shape", "value_shape", "key_shape")]
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)

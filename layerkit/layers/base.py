@@ -20,6 +20,7 @@ import collections
 import contextlib
 import functools
 import inspect
+import os
 import re
 import threading
 import warnings
@@ -30,7 +31,7 @@ import layerkit_backend as lb
 import layerkit_backend.tensor as T
 
 __all__ = ["Layer", "InputSpec", "Node", "CallContext", "register_keras_serializable", "get_registered_object",
-           "serialize_value", "to_snake_case", "suspend_node_recording", "flatten", "clear_name_counts"]
+           "serialize_value", "to_snake_case", "suspend_node_recording", "flatten", "clear_name_counts", "auto_name"]
 
 # ----------------------------------------------------------------------------------------------- registration
 _REGISTRY = {}
@@ -58,6 +59,25 @@ def register_keras_serializable(package="Custom", name=None):
         return obj
 
     return decorate
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):   # not on every platform
+        return None
+
+
+def _check_weight_size(layer_name, weight_name, shape, dtype):
+    """Refuses a weight that cannot fit in this machine's memory (e.g. a config declaring 1.5e9 units) before the
+    initializer tries to fill it: a clear error instead of a MemoryError or the out-of-memory killer."""
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{layer_name}: weight {weight_name!r} has a negative size in shape {shape}")
+    nbytes = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    memory = _physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{layer_name}: weight {weight_name!r} of shape {shape} ({dtype}) needs "
+                         f"{nbytes / 2 ** 30:.1f} GiB, more than this machine's {memory / 2 ** 30:.1f} GiB of memory")
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
@@ -99,7 +119,8 @@ def to_snake_case(name):
 _NAME_COUNTS = collections.defaultdict(int)
 
 
-def _unique_name(base):
+def auto_name(base):
+    """``base``, then ``base_1``, ``base_2``... on later calls: Keras's automatic names of layers and metrics."""
     count = _NAME_COUNTS[base]
     _NAME_COUNTS[base] += 1
     return base if count == 0 else f"{base}_{count}"
@@ -176,7 +197,7 @@ def _current_context():
 
 # ----------------------------------------------------------------------------------------------- helpers
 def flatten(structure):
-    """The tensors of a nested list/tuple/dict (dict values in key order)."""
+    """The tensors of a nested list/tuple/dict (dict values in key order, as Keras 3 flattens them)."""
     if isinstance(structure, dict):
         return [t for key in sorted(structure) for t in flatten(structure[key])]
     if isinstance(structure, (list, tuple)):
@@ -274,7 +295,7 @@ class Layer:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         self.__dict__.setdefault("_layers", [])
         self.__dict__.setdefault("_captured_config", None)
-        self.name = name or _unique_name(to_snake_case(type(self).__name__))
+        self.name = name or auto_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):   # Keras 3's DTypePolicy {"class_name": "DTypePolicy", "config": {"name": ...}}
             dtype = dtype.get("config", {}).get("name")
@@ -317,10 +338,10 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
+        for callback in getattr(self, "_on_trainable_change", []):   # first, so a warning names this layer
+            callback(self)
         for layer in self._layers:
             layer.trainable = value
-        for callback in getattr(self, "_on_trainable_change", []):
-            callback(self)
 
     @property
     def trainable_weights(self):
@@ -380,13 +401,25 @@ class Layer:
         return int(sum(np.prod(w.get_value(borrow=True).shape) for w in self.weights))
 
     # ------------------------------------------------------------------------------------ building
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, constraint=None,
-                   trainable=True, dtype=None):
-        """A shared variable ``'<layer>/<name>'`` of ``shape``, initialised now; tracked by this layer."""
+    def add_weight(self, *args, **kwargs):
+        """A shared variable ``'<layer>/<name>'`` of ``shape``, initialised now; tracked by this layer.
+
+        Keyword arguments: ``shape``, ``initializer`` (default 'glorot_uniform'), ``dtype``, ``trainable``,
+        ``regularizer``, ``constraint``, ``name``. Positionally, Keras 3's order when the first argument is a shape
+        (``add_weight((3, 4), 'zeros')``) and layerkit's (Keras 2's) when it is the name
+        (``add_weight('kernel', (3, 4), 'zeros', regularizer, constraint, trainable, dtype)``).
+
+        Example:
+            >>> layer = Layer(name='demo')
+            >>> layer.add_weight(shape=(2, 3), initializer='zeros', name='w').get_value().shape
+            (2, 3)
+        """
         from .. import constraints, initializers, regularizers
 
+        name, shape, initializer, regularizer, constraint, trainable, dtype = self._weight_arguments(args, kwargs)
         shape = tuple(int(s) for s in shape)
         dtype = dtype or self.dtype
+        _check_weight_size(self.name, name, shape, dtype)
         value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer of weight {name!r} returned shape {value.shape}, "
@@ -400,6 +433,32 @@ class Layer:
         if constraint is not None:
             self.constraints[variable] = constraint
         return variable
+
+    _KERAS3_ORDER = ("shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint",
+                     "aggregation", "overwrite_with_gradient", "name")
+    _NAME_FIRST_ORDER = ("name", "shape", "initializer", "regularizer", "constraint", "trainable", "dtype")
+
+    def _weight_arguments(self, args, kwargs):
+        order = self._NAME_FIRST_ORDER if args and isinstance(args[0], str) else self._KERAS3_ORDER
+        if len(args) > len(order):
+            raise TypeError(f"{self.name}: add_weight takes at most {len(order)} positional arguments "
+                            f"{list(order)}, received {len(args)}")
+        given = dict(zip(order, args))
+        twice = sorted(set(given) & set(kwargs))
+        unknown = sorted(set(kwargs) - set(self._KERAS3_ORDER) - set(self._NAME_FIRST_ORDER))
+        if twice or unknown:
+            raise TypeError(f"{self.name}: add_weight got {'repeated' if twice else 'unexpected'} argument(s) "
+                            f"{twice or unknown}")
+        given.update(kwargs)
+        if given.get("shape") is None:
+            raise ValueError(f"{self.name}: add_weight needs a shape, received {given.get('shape')!r}")
+        shape = (given["shape"],) if isinstance(given["shape"], int) else given["shape"]
+        taken = {v.name.rsplit("/", 1)[-1] for v in self._trainable_own + self._non_trainable_own}
+        name = given.get("name") or next(n for n in ("variable", *(f"variable_{k}" for k in range(1, 10 ** 6)))
+                                         if n not in taken)
+        trainable = True if given.get("trainable") is None else given["trainable"]
+        return (name, shape, given.get("initializer") or "glorot_uniform", given.get("regularizer"),
+                given.get("constraint"), trainable, given.get("dtype"))
 
     def build(self, input_shape):
         """Creates the weights; ``input_shape`` is a tuple (``None`` for unknown sizes) or a list of them."""

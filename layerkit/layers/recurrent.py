@@ -154,7 +154,10 @@ class RNN(Layer):
                                  f"received {value.shape}")
             variable.set_value(value)
 
+    reset_state = reset_states   # Keras 3's name (public alias)
+
     # ------------------------------------------------------------------------------------ calling
+
     def call(self, inputs, mask=None, training=None):
         initial_state = None
         if isinstance(inputs, (list, tuple)):

@@ -160,6 +160,8 @@ class Bidirectional(Wrapper):
         self.forward_layer.reset_states(states[:half])
         self.backward_layer.reset_states(states[half:])
 
+    reset_state = reset_states   # Keras 3's name (public alias)
+
     def get_config(self):
         config = super().get_config()
         config["merge_mode"] = self.merge_mode

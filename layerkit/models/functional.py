@@ -51,6 +51,7 @@ class Model(TrainingMixin, Layer):
     # ------------------------------------------------------------------------------------ the graph
     def _init_graph(self, inputs, outputs):
         self._nested_inputs, self._nested_outputs = inputs, outputs
+        outputs_given = outputs
         inputs, outputs = flatten(inputs), flatten(outputs)
         for k, tensor in enumerate(inputs):
             history = getattr(tensor, "_keras_history", None)
@@ -67,7 +68,14 @@ class Model(TrainingMixin, Layer):
         self._is_graph_network = True
         self.built = True
         self.input_names = [t._keras_history[0].name for t in self.inputs]
-        self.output_names = unique_names([t._keras_history[0].name for t in self.outputs])
+        if isinstance(outputs_given, dict) and all(not isinstance(v, (list, tuple, dict))
+                                                   for v in outputs_given.values()):
+            # a dict of outputs: its keys name them (in flatten's order); per-output losses are reported in the
+            # dict's own order (Keras 3)
+            self.output_names = sorted(outputs_given)
+            self._reported_output_order = list(outputs_given)
+        else:
+            self.output_names = unique_names([t._keras_history[0].name for t in self.outputs])
 
     def _set_inputs_from_data(self, arrays):
         """Subclassed models and deferred Sequentials: builds the graph from the first data's shapes."""

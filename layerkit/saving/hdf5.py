@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from ..layers.base import unique_names
+from ..training import resume_state
 from .atomic_file import atomic_path
 from .model_config import custom_object_scope, model_from_config, model_to_config
 
@@ -275,6 +276,9 @@ def _restore_optimizer(f, model):
     datasets = _from_keras3_slot_order(names, datasets, model.optimizer)
     variables = _optimizer_variables(model.optimizer)
     shapes = [tuple(v.get_value(borrow=True).shape) for v in variables]
+    if len(datasets) == 1 and datasets[0].shape == () and variables:   # saved before any step: no slots yet
+        variables = variables[:1]
+        shapes = shapes[:1]
     if shapes != [tuple(d.shape) for d in datasets]:
         warnings.warn(f"load_model: the optimizer state in the file (shapes {[tuple(d.shape) for d in datasets]}) "
                       f"does not fit the model's optimizer (shapes {shapes}), so the optimizer starts fresh")
@@ -356,6 +360,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         f.attrs["model_config"] = config.encode("utf8")
         if training is not None:
             f.attrs["training_config"] = json.dumps(training, default=_json_default).encode("utf8")
+        f.attrs["layerkit_resume_state"] = json.dumps(resume_state.capture(model)).encode("utf8")
         _write_model_weights(f.create_group("model_weights"), model)
         if training is not None:
             variables = _optimizer_variables(model.optimizer)
@@ -401,6 +406,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
                 _compile_from_training_config(model, _json_dict(training, "training_config", filepath),
                                               custom_objects)
                 _restore_optimizer(f, model)
+        resumable = _text_attr(f, "layerkit_resume_state")   # data order, random streams, learning rate
+        if resumable is not None:
+            resume_state.restore(model, _json_dict(resumable, "layerkit_resume_state", filepath),
+                                 f"load_model({os.fspath(filepath)!r})")
     return model
 
 

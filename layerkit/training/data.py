@@ -75,17 +75,19 @@ def to_arrays(data, names, what, dtypes=None):
         raise ValueError(f"The model has {len(names)} {what}(s) {names}, but {len(data)} array(s) were given")
     arrays = []
     for k, (name, value) in enumerate(zip(names, data)):
-        array = as_data_array(value, what, name)
-        if dtypes is not None and dtypes[k] is not None and array.dtype != dtypes[k]:
-            array = array.astype(dtypes[k])
+        declared = dtypes[k] if dtypes is not None else None
+        array = as_data_array(value, what, name, strings=declared == "string")
+        if declared is not None and declared != "string" and array.dtype != declared:
+            array = array.astype(declared)
         if array.ndim == 0:
             raise ValueError(f"{what} '{name}': expected an array with a batch dimension, received a scalar")
         arrays.append(array)
     return arrays
 
 
-def as_data_array(value, what, name):
-    """``value`` as a NumPy array of numbers or booleans, or one clear error naming ``what`` '``name``'."""
+def as_data_array(value, what, name, strings=False):
+    """``value`` as a NumPy array of numbers or booleans (or of text, for an input declared
+    ``Input(dtype='string')``: ``strings=True``), or one clear error naming ``what`` '``name``'."""
     if value is None:
         raise ValueError(f"{what} '{name}': expected an array, received None")
     try:
@@ -93,9 +95,16 @@ def as_data_array(value, what, name):
     except ValueError as error:   # NumPy refuses ragged nested lists
         raise ValueError(f"{what} '{name}': expected a rectangular array, received nested sequences of unequal "
                          f"lengths ({error}); pad them (layerkit.utils.pad_sequences) or give an array") from None
+    if strings:
+        if array.dtype.kind not in "USO" or (array.dtype.kind == "O" and not all(
+                isinstance(v, (str, bytes)) for v in array.ravel().tolist())):
+            raise ValueError(f"{what} '{name}': the input is declared dtype='string', received an array of dtype "
+                             f"{array.dtype}")
+        return array
     if array.dtype.kind not in "biuf":
+        text = " (strings: only an input declared Input(dtype='string') takes text)"
         raise ValueError(f"{what} '{name}': expected numbers, received an array of dtype {array.dtype}"
-                         f"{' (strings)' if array.dtype.kind in 'US' else ''}" + (
+                         f"{text if array.dtype.kind in 'US' else ''}" + (
                              " (ragged or mixed data?)" if array.dtype.kind == "O" else ""))
     return array
 
@@ -124,19 +133,24 @@ def check_sample_counts(groups):
 
 
 def check_targets(output_name, output_shape, target_shape, loss_name):
-    """Raises a clear error when labels cannot fit the output (the most common Keras shape mistake)."""
+    """Raises a clear error when a built-in loss cannot take these targets: sparse losses take labels of the
+    output's rank minus one (or with a trailing 1); the others take targets of the output's shape, after Keras's
+    squeeze-or-expand of a trailing axis of 1 (so (n,) fits (n, 1) and (n, t) fits (n, t, 1)) and broadcasting."""
     loss_name = loss_name or ""
-    sparse = "sparse" in loss_name
+    if loss_name == "ctc":   # label sequences (batch, max_label_length) for (batch, time, classes) scores
+        return
     out_rank, y_rank = len(output_shape), len(target_shape)
-    if sparse:
+    if "sparse" in loss_name:
         ok = y_rank == out_rank - 1 or (y_rank == out_rank and target_shape[-1] == 1)
         hint = "sparse losses take integer class labels of shape (batch,) or (batch, 1)"
     else:
-        last = output_shape[-1]
-        ok = y_rank == out_rank and (last is None or target_shape[-1] == last or
-                                     (target_shape[-1] == 1 and out_rank > 1 and last == 1))
-        if not ok and y_rank == out_rank - 1 and last == 1:
-            ok = True   # (batch,) labels for a (batch, 1) output, as Keras accepts
+        target, output = list(target_shape[1:]), list(output_shape[1:])
+        if y_rank == out_rank + 1 and target and target[-1] == 1:
+            target = target[:-1]
+        elif out_rank == y_rank + 1 and output and output[-1] == 1:
+            output = output[:-1]
+        ok = len(target) == len(output) and all(t is None or o is None or t == o or t == 1 or o == 1
+                                                for t, o in zip(target, output))
         hint = ("integer class labels need loss='sparse_categorical_crossentropy' or one-hot labels "
                 "(layerkit.utils.to_categorical)" if "categorical" in loss_name and
                 (y_rank == out_rank - 1 or target_shape[-1] == 1) else

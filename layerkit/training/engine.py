@@ -15,9 +15,10 @@ import numpy as np
 
 import layerkit_backend as lb
 
+from .. import losses as losses_module
 from . import data as data_module
 from . import loops, range_checks
-from .compile import resolve_outputs
+from .compile import reported_names, resolve_outputs
 from .functions import ModelFunctions
 
 __all__ = ["TrainingMixin"]
@@ -67,7 +68,10 @@ class TrainingMixin:
 
     @property
     def metrics_names(self):
-        return self._functions().names("test") if self._compile_args else []
+        """The names of ``evaluate()``'s values, in its order (Keras 3 lists its metric objects instead)."""
+        if self._compile_args is None or self.outputs is None:
+            return []
+        return reported_names(self._resolve_compile(), getattr(self, "_reported_output_order", None))
 
     def _trainable_changed(self, layer):
         if self._compile_args is not None and not self._trainable_warned:
@@ -88,7 +92,7 @@ class TrainingMixin:
 
     def _functions(self, target_types=None, with_sample_weights=False):
         specs = self._resolve_compile()
-        loss_outputs = [o for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        loss_outputs = [o for s, o in zip(specs, self.outputs) if s.loss is not None]
         if target_types is None:
             target_types = tuple((lb.config.floatX if o.dtype.startswith("float") else o.dtype,
                                   _target_shape(o.type.shape)) for o in loss_outputs)
@@ -145,14 +149,15 @@ class TrainingMixin:
             data_module.check_sample_counts([("input", self.input_names, xs)])
             return xs, None
         specs = self._resolve_compile()
-        loss_specs = [(s, o) for s, o in zip(specs, self.outputs) if s.loss_fn is not None]
+        loss_specs = [(s, o) for s, o in zip(specs, self.outputs) if s.loss is not None]
         names = [s.name for s, _ in loss_specs]
         if y is None:
             raise ValueError(f"Model '{self.name}': targets y are needed for outputs {names}")
         ys = data_module.to_arrays(y, names, "target")
         ys = [a.astype(lb.config.floatX) if a.dtype.kind in "fb" else a for a in ys]
         for (spec, output), array in zip(loss_specs, ys):
-            data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
+            if losses_module.is_builtin(spec.loss):   # a custom loss decides itself what targets it takes
+                data_module.check_targets(spec.name, tuple(output.type.shape), array.shape, spec.loss_name)
         range_checks.check_sparse_labels(loss_specs, ys)
         sws = data_module.to_arrays(sample_weight, names, "sample_weight")
         if class_weight is not None:
@@ -215,11 +220,42 @@ class TrainingMixin:
         values = functions.get("test")(*arrays)
         return _results(dict(zip(functions.names("test"), (float(v) for v in values))), return_dict)
 
+    def __call__(self, inputs, *args, **kwargs):
+        """Called on symbolic tensors: the model as a layer. Called on NumPy arrays (Keras 3's eager call): the
+        outputs for them now, as arrays (``training=True`` runs dropout and batch statistics; nothing is updated).
+
+        Example:
+            >>> import numpy as np
+            >>> from layerkit.models import Sequential
+            >>> from layerkit.layers import Input, Dense
+            >>> model = Sequential([Input(shape=(3,)), Dense(2)])
+            >>> model(np.ones((4, 3), dtype="float32")).shape
+            (4, 2)
+        """
+        if _is_data(inputs):
+            return self._call_on_data(inputs, bool(kwargs.get("training")))
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _call_on_data(self, x, training):
+        xs, _ = self._prepare(x, with_targets=False)
+        if not training:
+            outputs = self._predict_function()(*xs)
+        else:
+            function = self.__dict__.get("_training_call_function")
+            if function is None:
+                from ..layers.base import CallContext, flatten
+
+                with CallContext():   # the layers' updates (moving statistics) are collected and dropped
+                    symbolic = flatten(_symbolic_call(self, self._nested_inputs, training=True))
+                function = lb.function(list(self.inputs), symbolic, on_unused_input="ignore")
+                self.__dict__["_training_call_function"] = function
+            outputs = function(*xs)
+        return loops.pack_outputs(self, [np.array(output, copy=True) for output in outputs])
+
     def predict_on_batch(self, x):
         """The outputs for one batch."""
         xs, _ = self._prepare(x, with_targets=False)
-        outputs = self._predict_function()(*xs)
-        return outputs[0] if len(outputs) == 1 else list(outputs)
+        return loops.pack_outputs(self, [np.array(output, copy=True) for output in self._predict_function()(*xs)])
 
     def _predict_function(self):
         if "predict" not in self._function_sets:
@@ -232,6 +268,20 @@ class TrainingMixin:
                 continue
             functions.reset_metrics("train")
             functions.reset_metrics("test")
+
+
+def _is_data(inputs):
+    """True for NumPy arrays (or a list/tuple/dict of them), the inputs of an eager model call."""
+    if isinstance(inputs, dict):
+        inputs = list(inputs.values())
+    if isinstance(inputs, (list, tuple)):
+        return bool(inputs) and all(isinstance(a, np.ndarray) for a in inputs)
+    return isinstance(inputs, np.ndarray)
+
+
+def _symbolic_call(model, inputs, **kwargs):
+    """The layer call on symbolic tensors (``Layer.__call__``), past the training mixin's ``__call__``."""
+    return super(TrainingMixin, model).__call__(inputs, **kwargs)
 
 
 def _results(logs, return_dict):

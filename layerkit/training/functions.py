@@ -20,6 +20,7 @@ import layerkit_backend.tensor as T
 
 from .. import losses as losses_module
 from ..layers.base import CallContext, flatten
+from .compile import reported_names
 
 __all__ = ["RunningMean", "LossTerm", "LossGraph", "ModelFunctions"]
 
@@ -56,16 +57,16 @@ def _weighted_sum(values, weights, mask=None):
     return T.sum(weighted), T.sum(ones)
 
 
-def _masked_mean(values, sample_weight, mask):
-    """The mean of the (sample-weighted) per-sample losses ``values``; with an output ``mask`` (batch, time),
-    masked time steps count neither in the sum nor in the number of elements (Keras's rule), so padding never
-    changes the loss."""
-    weighted = T.cast(losses_module.apply_sample_weight(values, sample_weight), lb.config.floatX)
-    if mask is not None and weighted.ndim >= mask.ndim >= 1:
-        keep = losses_module.apply_sample_weight(T.ones_like(weighted), T.cast(mask, lb.config.floatX))
-        return T.sum(weighted * keep) / T.maximum(T.sum(keep), 1.0)
-    size = T.cast(T.prod(T.shape(weighted)), lb.config.floatX) if weighted.ndim else 1.0
-    return T.sum(weighted) / size
+def _output_loss(spec, target, output, sample_weight, training):
+    """The loss of one output as its ``Loss`` reduces it (sample weights, the output's mask, the reduction)."""
+    value = spec.loss(target, output, sample_weight=sample_weight)
+    if value.ndim:
+        if training:
+            raise ValueError(f"Output '{spec.name}': loss '{spec.loss_name}' has reduction="
+                             f"{spec.loss.reduction!r}, one value per sample, but training needs one number; use "
+                             f"reduction='sum_over_batch_size' (the default) or 'sum'")
+        value = T.mean(value)   # evaluating: the mean of the per-sample losses, as Keras reports it
+    return T.cast(value, lb.config.floatX)
 
 
 def _weight_penalties(layer, seen=None):
@@ -110,7 +111,7 @@ class ModelFunctions:
     def __init__(self, model, specs, optimizer, trainable_weights, target_types, with_sample_weights):
         self.model, self.specs, self.optimizer = model, specs, optimizer
         self.trainable_weights = trainable_weights
-        self.loss_specs = [s for s in specs if s.loss_fn is not None]
+        self.loss_specs = [s for s in specs if s.loss is not None]
         self.targets = [T.tensor(dtype, shape=shape, name=f"{s.name}_target")
                         for s, (dtype, shape) in zip(self.loss_specs, target_types)]
         # with_sample_weights: False, or the rank of each output's weights (1: per sample, 2: per time step)
@@ -201,15 +202,14 @@ class ModelFunctions:
         total = T.constant(np.asarray(0.0, dtype=lb.config.floatX))
         per_output = []
         for spec, target, sw in zip(self.loss_specs, self.targets, weights):
-            values = spec.loss_fn(target, by_name[spec.name])
-            output_loss = _masked_mean(values, sw, getattr(by_name[spec.name], "_keras_mask", None))
+            output_loss = _output_loss(spec, target, by_name[spec.name], sw, training)
             per_output.append(output_loss)
             total = total + spec.loss_weight * output_loss if spec.loss_weight != 1.0 else total + output_loss
         extra = _weight_penalties(self.model) + list(self.model._call_losses) + list(ctx.losses)
         for term in extra:
             total = total + T.cast(T.sum(term), lb.config.floatX)
         terms = [LossTerm("loss", sums=(total * batch, batch))]
-        if len(self.specs) > 1:
+        if len(self.loss_specs) > 1:
             terms += [LossTerm(f"{spec.name}_loss", sums=(output_loss * batch, batch))
                       for spec, output_loss in zip(self.loss_specs, per_output)]
         targets_by_name = {s.name: (t, w) for s, t, w in zip(self.loss_specs, self.targets, weights)}
@@ -224,10 +224,12 @@ class ModelFunctions:
                     terms.append(LossTerm(metric.name, metric=metric.stateful, pairs=list(pairs)))
                 else:
                     output = by_name[spec.name]
-                    values = metric.fn(target, output)
+                    values = metric.function_for(target, output)(target, output)
                     terms.append(LossTerm(metric.name, sums=_weighted_sum(values, sw,
                                                                           getattr(output, "_keras_mask", None))))
-        return LossGraph(total, batch, ctx, terms)
+        by_term = {term.name: term for term in terms}
+        order = reported_names(self.specs, getattr(self.model, "_reported_output_order", None))
+        return LossGraph(total, batch, ctx, [by_term[name] for name in order])
 
     def _training_updates(self, total, ctx):
         params = self.trainable_weights

@@ -14,12 +14,14 @@ Example:
     1.0
 """
 import math
+import warnings
 
 import numpy as np
 
 from . import data as data_module
+from . import resume_state
 
-__all__ = ["fit", "evaluate", "predict"]
+__all__ = ["fit", "evaluate", "predict", "pack_outputs"]
 
 
 def _callbacks(model, callbacks, verbose, params, history=None):
@@ -59,7 +61,7 @@ def _source_batches(model, source, steps, shuffle, with_targets, class_weight=No
     """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence (``shard``: see
     ``data.array_batches``)."""
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
-        order = np.random.permutation(len(source)) if shuffle else range(len(source))
+        order = resume_state.epoch_rng(model).permutation(len(source)) if shuffle else range(len(source))
         items = (source[int(i)] for i in order)
         if steps is not None:
             items = (item for _, item in zip(range(steps), items))
@@ -77,6 +79,37 @@ def _source_batches(model, source, steps, shuffle, with_targets, class_weight=No
         yield functions, arrays
     if hasattr(source, "on_epoch_end"):
         source.on_epoch_end()
+
+
+class _Passes:
+    """The batches of each epoch. With ``steps_per_epoch``, epochs take that many batches from passes over the
+    data that go on across epochs (Keras 3): an epoch ends early when a pass runs out, and the next epoch starts
+    a new pass."""
+
+    def __init__(self, arrays, batch_size, shuffle, steps_per_epoch, shard, pass_rng):
+        self.arrays, self.batch_size, self.shuffle, self.shard = arrays, batch_size, shuffle, shard
+        self.steps_per_epoch, self.pass_rng = steps_per_epoch, pass_rng
+        self.batches, self.current, self.seen = math.ceil(len(arrays[0]) / batch_size), None, 0
+
+    def _new_pass(self):
+        return data_module.array_batches(self.arrays, self.batch_size, self.shuffle, rng=self.pass_rng(),
+                                         shard=self.shard)
+
+    def epoch(self):
+        if self.steps_per_epoch is None:
+            yield from self._new_pass()
+            return
+        if self.current is None:
+            self.current, self.seen = self._new_pass(), 0
+        for _ in range(self.steps_per_epoch):
+            if self.seen >= self.batches:
+                warnings.warn(f"fit: the data ran out after {self.seen} batches, before steps_per_epoch="
+                              f"{self.steps_per_epoch}; the epoch ends early", UserWarning, stacklevel=4)
+                break
+            self.seen += 1
+            yield next(self.current)
+        if self.seen >= self.batches:
+            self.current = None
 
 
 def _reset(model, kind):
@@ -114,10 +147,12 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         steps = math.ceil(n / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
                                                                              math.ceil(n / batch_size))
         functions.get("train")
+        # each pass over the data shuffles with the model's resumable generator (see resume_state.py)
+        passes = _Passes(arrays, batch_size, shuffle, steps_per_epoch, _shard(model),
+                         lambda: resume_state.epoch_rng(model) if shuffle else None)
 
         def epoch_batches():
-            return ((functions, b) for b in data_module.array_batches(arrays, batch_size, shuffle,
-                                                                      steps_per_epoch, shard=_shard(model)))
+            return ((functions, b) for b in passes.epoch())
     if validation_data is not None:
         if data_module.is_batch_source(validation_data):
             validation = ("source", validation_data, validation_steps)
@@ -159,13 +194,17 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                              f"steps_per_epoch, or a Sequence)")
         logs = {name: float(value) for name, value in zip(names, outputs)}
         if validation is not None and (epoch + 1) % validation_freq == 0:
-            val_logs = _evaluate_prepared(model, validation, validation_batch_size, None)
+            callback_list.call("on_test_begin", None)   # fit's validation is an evaluate: its hooks run (Keras)
+            val_logs = _evaluate_prepared(model, validation, validation_batch_size, callback_list)
+            callback_list.call("on_test_end", val_logs)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         callback_list.call("on_epoch_end", epoch, logs)
         if _strategy(model) is not None:
             model.stop_training = _strategy(model).any(model.stop_training)
         if model.stop_training:
             break
+    if epochs > initial_epoch and hasattr(model.optimizer, "finalize_variable_values"):
+        model.optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages (Keras 3)
     callback_list.call("on_train_end", logs)
     return history
 
@@ -178,6 +217,7 @@ def _evaluate_prepared(model, prepared, batch_size, callback_list):
         arrays, functions = prepared
         batches = ((functions, b) for b in data_module.array_batches(arrays, batch_size, False, shard=shard))
     _reset(model, "test")
+    want_begin = callback_list is not None and callback_list.wants("on_test_batch_begin")
     want_end = callback_list is not None and callback_list.wants("on_test_batch_end")
     outputs, names, current, test = None, None, None, None
     for step, (functions, batch) in enumerate(batches):
@@ -185,6 +225,8 @@ def _evaluate_prepared(model, prepared, batch_size, callback_list):
             current, test, names = functions, functions.get("test"), functions.names("test")
         if shard is not None and len(batch[0]) == 0:
             continue
+        if want_begin:
+            callback_list.call("on_test_batch_begin", step, None)
         outputs = test(*batch)
         if want_end:
             callback_list.call("on_test_batch_end", step, dict(zip(names, outputs)))
@@ -220,6 +262,7 @@ def predict(model, x, batch_size, steps, callbacks):
         batches = data_module.array_batches(xs, batch_size, False, steps, shard=shard)
     callback_list = _callbacks(model, callbacks, 0, {"steps": steps})
     callback_list.call("on_predict_begin", None)
+    want_begin = callback_list.wants("on_predict_batch_begin")
     want_end = callback_list.wants("on_predict_batch_end")
     function = None
     per_batch = []
@@ -228,6 +271,8 @@ def predict(model, x, batch_size, steps, callbacks):
             per_batch.append(None)
             continue
         function = function or model._predict_function()
+        if want_begin:
+            callback_list.call("on_predict_batch_begin", step, None)
         outputs = function(*batch)
         per_batch.append([np.array(output, copy=True) for output in outputs])
         if want_end:
@@ -238,5 +283,13 @@ def predict(model, x, batch_size, steps, callbacks):
     per_batch = [outputs for outputs in per_batch if outputs is not None]
     if not per_batch:
         raise ValueError("predict: no batches (empty input or exhausted generator)")
-    results = [np.concatenate(chunk, axis=0) for chunk in zip(*per_batch)]
-    return results[0] if len(results) == 1 else results
+    return pack_outputs(model, [np.concatenate(chunk, axis=0) for chunk in zip(*per_batch)])
+
+
+def pack_outputs(model, results):
+    """Predictions in the structure of the model's outputs: one array, a list, or a dict keyed like the dict
+    of outputs the model was built with."""
+    nested = getattr(model, "_nested_outputs", None)
+    if isinstance(nested, dict) and all(not isinstance(v, (list, tuple, dict)) for v in nested.values()):
+        return dict(zip(sorted(nested), results))
+    return results[0] if len(results) == 1 else list(results)

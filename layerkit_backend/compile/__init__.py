@@ -7,7 +7,8 @@ from .monitormode import MonitorMode
 from .nanguardmode import NanGuardError, NanGuardMode
 from .ops import as_op
 from .sharedvalue import SharedVariable, TensorSharedVariable, shared
+from .tiers import wait_native
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError", "In", "Out", "Mode", "get_mode",
            "get_default_mode", "FAST_RUN", "FAST_COMPILE", "NanGuardMode", "NanGuardError", "MonitorMode", "shared",
-           "SharedVariable", "TensorSharedVariable", "OpFromGraph", "as_op"]
+           "SharedVariable", "TensorSharedVariable", "OpFromGraph", "as_op", "wait_native"]

@@ -19,6 +19,7 @@ from .linker import link
 from .mode import get_mode
 from .shared_locks import join, locked
 from .sharedvalue import Container, SharedVariable
+from .tiers import start_tiers
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
 
@@ -67,7 +68,8 @@ class FunctionMaker:
 class Function:
     """A compiled function. Call it with values for its inputs (positionally or by name).
 
-    Attributes: ``source`` (the generated Python), ``maker.fgraph`` (the rewritten graph), ``name``.
+    Attributes: ``source`` (the generated Python, and the C of native pieces once they serve calls),
+    ``maker.fgraph`` (the rewritten graph), ``name``, ``tier`` ('numpy' or 'native': which serves calls now).
     """
 
     def __init__(self, maker, specs, n_inputs, output_borrow, update_shared, shared_vars, output_format, name,
@@ -89,22 +91,33 @@ class Function:
         self.trust_input = False
         self._link()
 
+    @property
+    def _link_args(self):
+        """What ``link`` turns into the call path (the native tier relinks with them, compile/tiers.py)."""
+        return (self.maker.fgraph, self._n_inputs, self._specs, self._output_borrow, self._update_containers,
+                self._shared_containers, self._xp, self._output_format, self._nan_guard, self._output_device)
+
     def _link(self):
-        self._fn, self.source, self._namespace, self._order = link(
-            self.maker.fgraph, self._n_inputs, self._specs, self._output_borrow, self._update_containers,
-            self._shared_containers, self._xp, self._output_format, self._nan_guard, self._output_device)
-        guarded = self._shared_containers + [c for c in self._update_containers if c not in self._shared_containers]
-        if guarded:   # one lock for all the state the call reads or writes
-            self._fn = locked(self._fn, join([c.group for c in guarded]))
+        fn, self.source, self._namespace, self._order = link(*self._link_args)
+        self._fn = self._guarded(fn)
         if self._update_containers:
             install_deferring_handler()
+        start_tiers(self)  # the NumPy tier serves now; the native one takes over when compiled (tiers.py)
+
+    def _guarded(self, fn):
+        """``fn`` as the call path runs it: under one lock for all the state it reads or writes (also for the
+        native tier's relinked body)."""
+        guarded = self._shared_containers + [c for c in self._update_containers if c not in self._shared_containers]
+        if guarded:
+            return locked(fn, join([c.group for c in guarded]))
+        return fn
 
     # Pickling (and deepcopy) keep the graph, the inputs and the shared containers, and link again when loaded:
     # the generated code and its thunks are not data. Functions and shared variables pickled together still
     # share their values after loading.
     def __getstate__(self):
         state = dict(self.__dict__)
-        for key in ("_fn", "source", "_namespace", "_order", "_xp"):
+        for key in ("_fn", "source", "_namespace", "_order", "_xp", "_native_job", "tier"):
             state.pop(key, None)
         return state
 

@@ -64,7 +64,8 @@ class ScalarOp:
             the output is piecewise constant or boolean; an input reached only through it gets zeros).
         impl: ``f(xp, *args, out=None)`` for operations the array module spells differently or lacks.
         xp_name: the array-module function name when it differs from ``name``.
-        cuda: the CUDA C expression for fused kernels (see ``_c_float`` below), or None to run through CuPy.
+        cuda: the C expression for generated kernels, CUDA and native CPU alike (see ``_c_float`` below and
+            backends/scalar_c.py), or None to run through the array module.
     """
 
     def __init__(self, name, nin, dtype_rule="upcast", grad=None, impl=None, xp_name=None, commutative=False,
@@ -314,7 +315,8 @@ def _g_switch(i, o, g):
 
 
 # The ``cuda`` column: a C expression over the operands {0}, {1}, ... (already cast to the step's compute dtype),
-# or a dict from dtype kind to expression; a kind left out runs through the array module (backends/cuda_codegen.py).
+# or a dict from dtype kind to expression; a kind left out runs through the array module. The generated CUDA kernels
+# and the native CPU tier both read it (backends/scalar_c.py).
 def _c_float(fn):
     return {"f": fn + "({0})"}
 
@@ -339,7 +341,7 @@ _ROWS = [
                                                                     identity=1, cuda="{0} * {1}")),
     ("true_div", 2, "float", lambda i, o, g: [g / i[1], -g * o / i[1]], dict(xp_name="true_divide",
                                                                              cuda="{0} / {1}")),
-    ("int_div", 2, "upcast", None, dict(impl=_int_div_impl,
+    ("int_div", 2, "upcast", None, dict(impl=_int_div_impl,   # Theano's floor(x / y) for floats
                                          cuda=_c_float_int("floor({0} / {1})", "lk_ifloordiv({0}, {1})"))),
     ("mod", 2, "upcast", lambda i, o, g: [g, -g * _m.int_div(i[0], i[1])], dict(xp_name="mod",
           cuda=_c_float_int("lk_fmod({0}, {1})", "lk_imod({0}, {1})"))),

@@ -57,6 +57,7 @@ class RandomStreams:
         self.default_instance_seed = seed
         self.gen_seedgen = np.random.RandomState(seed)
         self.state_updates = []
+        self._pending = {}    # stream index -> the state to start from instead of a new seed (set_states)
 
     def seed(self, seed=None):
         """Re-seed every stream made so far from ``seed`` (default: the creation seed), as Theano does: stream
@@ -65,6 +66,24 @@ class RandomStreams:
         seedgen = np.random.RandomState(self.default_instance_seed if seed is None else seed)
         for state, _ in self.state_updates:
             state.set_value(np.random.RandomState(int(seedgen.randint(2 ** 30))), borrow=True)
+
+    def get_states(self):
+        """``(seed generator, [state of each stream])``, copies: what :meth:`set_states` needs to continue."""
+        return copy.deepcopy(self.gen_seedgen), [state.get_value() for state, _ in self.state_updates]
+
+    def set_states(self, seedgen, states):
+        """Continues from :meth:`get_states`' result: the streams made so far take their states, and streams made
+        later (a graph built after a model was loaded) take the remaining ones in order, without drawing seeds."""
+        states = list(states)
+        kinds = (np.random.RandomState, np.random.Generator)
+        bad = [s for s in [seedgen] + states if not isinstance(s, kinds)]
+        if bad:
+            raise TypeError(f"RandomStreams.set_states: expected numpy RandomState or Generator objects, received "
+                            f"{type(bad[0]).__name__}")
+        for (state, _), value in zip(self.state_updates, states):
+            state.set_value(value, borrow=True)
+        self.gen_seedgen = seedgen
+        self._pending = dict(enumerate(states))
 
     def updates(self):
         """The ``(shared_state, new_state)`` pairs, for functions compiled with ``no_default_updates=True``."""
@@ -81,10 +100,11 @@ class RandomStreams:
     def gen(self, op, *args, **kwargs):
         """A draw from ``op``, a function of ``tensor.random`` (``op(rng, *args, **kwargs) -> (new_rng,
         sample)``), on a new stream. The sample carries ``rng`` (its shared state) and ``update``."""
-        seed = int(self.gen_seedgen.randint(2 ** 30))
         index = len(self.state_updates)
-        state = RandomStateSharedVariable(RandomGeneratorType(), np.random.RandomState(seed),
-                                          name=f"random_state_{index}", borrow=True)
+        start = self._pending.pop(index, None)
+        if start is None:
+            start = np.random.RandomState(int(self.gen_seedgen.randint(2 ** 30)))
+        state = RandomStateSharedVariable(RandomGeneratorType(), start, name=f"random_state_{index}", borrow=True)
         state.tag.is_rng = True
         new_state, sample = op(state, *args, **kwargs)
         state.default_update = new_state

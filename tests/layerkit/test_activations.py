@@ -33,7 +33,7 @@ CASES = [  # (name, kwargs, reference)
     ("leaky_relu", {}, lambda x: np.where(x >= 0, x, 0.2 * x)),
     ("relu6", {}, lambda x: np.clip(x, 0, 6)),
     ("sigmoid", {}, lambda x: 0.5 * (1 + np.tanh(x / 2))),
-    ("hard_sigmoid", {}, lambda x: np.clip(0.2 * x + 0.5, 0, 1)),
+    ("hard_sigmoid", {}, lambda x: np.clip(x / 6 + 0.5, 0, 1)),   # Keras 3's formula
     ("tanh", {}, np.tanh),
     ("softmax", {}, _softmax),
     ("log_softmax", {}, lambda x: x - x.max(-1, keepdims=True) - np.log(np.exp(x - x.max(-1, keepdims=True)).sum())),

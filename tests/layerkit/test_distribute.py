@@ -64,11 +64,14 @@ def test_same_weights_metrics_and_predictions_as_one_process(processes, referenc
 
 
 @needs_mpi
-def test_an_error_in_one_rank_ends_the_job(tmp_path):
-    done, seconds = _launch(2, tmp_path, mode="fail", timeout=60)
+@pytest.mark.parametrize("mode, message", [("fail", "deliberate failure in rank 1"),
+                                           ("exit", "rank 1 exits with code 3"),
+                                           ("exit_before_fit", "rank 1 exits with code 3 before fit")])
+def test_a_rank_leaving_abnormally_ends_the_job(tmp_path, mode, message):
+    done, seconds = _launch(2, tmp_path, mode=mode, timeout=60)
     assert done.returncode != 0
-    assert "deliberate failure in rank 1" in done.stdout + done.stderr
-    assert seconds < 20, f"the job took {seconds:.1f}s to end after the failure"
+    assert message in done.stdout + done.stderr
+    assert seconds < 20, f"the job took {seconds:.1f}s to end after rank 1 left"
 
 
 def test_one_process_without_mpiexec(reference, tmp_path):

@@ -141,22 +141,25 @@ def test_precision_recall_accumulate(cls, reference):
     np.testing.assert_allclose(value, expected)
 
 
-RESOLVE = [  # (loss, output shape, target dtype, expected)
-    ("binary_crossentropy", (None, 3), None, metrics.binary_accuracy),
-    ("mse", (None, 1), None, metrics.binary_accuracy),
-    ("categorical_crossentropy", (None, 10), "float32", metrics.categorical_accuracy),
-    ("sparse_categorical_crossentropy", (None, 10), None, metrics.sparse_categorical_accuracy),
-    (losses.SparseCategoricalCrossentropy(from_logits=True), (None, 10), None, metrics.sparse_categorical_accuracy),
-    (losses.binary_crossentropy, (None, 4), None, metrics.binary_accuracy),
-    ("mse", (None, 10), "int64", metrics.sparse_categorical_accuracy),
+RESOLVE = [  # (target shape, output shape, expected): Keras 3's rule, pinned against Keras by the conformance
+    # suite (tests/conformance/keras, cases metrics/accuracy_*)
+    ((None, 3), (None, 3), metrics.categorical_accuracy),      # several sigmoid units: categorical, as Keras 3
+    ((None,), (None, 1), metrics.binary_accuracy),
+    ((None, 1), (None, 1), metrics.binary_accuracy),
+    ((None, None, 1), (None, None, 1), metrics.binary_accuracy),
+    ((None,), (None, 10), metrics.sparse_categorical_accuracy),
+    ((None, 1), (None, 10), metrics.sparse_categorical_accuracy),
+    ((None, None), (None, None, 10), metrics.sparse_categorical_accuracy),
+    ((None, 10), (None, 10), metrics.categorical_accuracy),
 ]
 
 
-@pytest.mark.parametrize("loss,shape,dtype,expected", RESOLVE)
-def test_accuracy_marker_resolves_from_loss_and_shape(loss, shape, dtype, expected):
+@pytest.mark.parametrize("target,output,expected", RESOLVE)
+def test_accuracy_marker_resolves_from_the_shapes(target, output, expected):
     marker = metrics.get("acc")
     assert isinstance(marker, metrics.AccuracyMarker) and marker.name == "acc"
-    assert metrics.resolve_accuracy(loss, shape, dtype) is expected
+    y_true, y_pred = T.tensor("float32", shape=target), T.tensor("float32", shape=output)
+    assert metrics.resolve_accuracy(y_true, y_pred) is expected
 
 
 def test_get_serialize_round_trip():

@@ -80,3 +80,11 @@ def test_errors():
         C.get("positive")
     with pytest.raises(ValueError, match="expected l2 >= 0"):
         R.L2(-1.0)
+
+
+def test_l1_penalty_pulls_no_zero_weight():
+    """docs/keras_compatibility.md#abs-gradient-at-zero: d|w|/dw at w = 0 is 0 here (as in Theano, TensorFlow and
+    PyTorch); Keras on JAX uses 1, so an l1 penalty pushes weights that start at 0 (biases) negative."""
+    w = lb.shared(np.array([0.0, 0.5, -0.5]), name="w")
+    gradient = lb.function([], lb.grad(R.l1(1.0)(w), w))()
+    np.testing.assert_array_equal(gradient, [0.0, 1.0, -1.0])

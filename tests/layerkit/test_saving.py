@@ -368,3 +368,15 @@ def test_subclassed_model_config_is_refused():
 
     with pytest.raises(NotImplementedError, match="subclassed Model"):
         saving.model_to_config(Twice())
+
+
+def test_keras3_weights_file_that_does_not_fit_changes_nothing(tmp_path):
+    """A Keras 3 layout ``.weights.h5`` whose shapes do not fit raises naming the layer, before any assignment."""
+    small = Sequential([Input(shape=(3,)), Dense(2, name="a"), Dense(4, name="b")])
+    other = Sequential([Input(shape=(3,)), Dense(2, name="a"), Dense(5, name="b")])
+    path = str(tmp_path / "m.weights.h5")
+    small.save_weights(path)
+    before = [w.copy() for w in other.get_weights()]
+    with pytest.raises(ValueError, match=r"layer 'b'.*shape \(2, 5\).*layers/dense_1/vars"):
+        other.load_weights(path)
+    assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()))

@@ -57,7 +57,7 @@ def test_multi_output_losses_weights_and_metrics_match_hand_computation():
     a, b = rng.normal(size=(6, 2)).astype("float32"), rng.normal(size=(6, 3)).astype("float32")
     y_reg, y_cls = rng.normal(size=(6, 1)).astype("float32"), (rng.random((6, 1)) > 0.5).astype("float32")
     logs = model.evaluate({"a": a, "b": b}, [y_reg, y_cls], batch_size=4, verbose=0, return_dict=True)
-    assert list(logs) == ["loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"]
+    assert list(logs) == ["loss", "reg_loss", "cls_loss", "cls_accuracy", "reg_mae"]   # Keras 3's order
     reg = a @ model.get_layer("reg").get_weights()[0] + 0.5
     cls = 1 / (1 + np.exp(-(b @ model.get_layer("cls").get_weights()[0] + 0.5)))
     mse = np.mean((reg - y_reg) ** 2)

@@ -250,3 +250,9 @@ def test_optimizer_set_weights_checks_every_array_before_setting_any():
         model.optimizer.set_weights([b + 1 for b in bad[:-1]] + [bad[-1]])
     for old, new in zip(before, model.optimizer.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+def test_a_config_declaring_an_absurd_weight_is_refused_before_allocating(tmp_path):
+    config = _sequential({"class_name": "Dense", "config": {"name": "huge", "units": 1_500_000_000_000}})
+    with pytest.raises(ValueError, match="huge: weight 'kernel' of shape \\(3, 1500000000000\\).*GiB of memory"):
+        saving.model_from_config(config)

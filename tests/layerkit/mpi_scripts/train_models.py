@@ -1,8 +1,10 @@
 """Trains an MLP and a small LSTM with ``MPIStrategy``; launched by tests/layerkit/test_distribute.py.
 
-Usage: ``mpiexec -n N python train_models.py OUT_DIR [train|fail]``. ``train`` writes OUT_DIR/result.npz (rank 0
-only) and, through callbacks, files under OUT_DIR/rank<r>/ (only rank 0's should appear). ``fail`` raises in rank
-1 at the start of the second epoch while rank 0 waits in the gradient allreduce: the job must end promptly.
+Usage: ``mpiexec -n N python train_models.py OUT_DIR [MODE]``. ``train`` writes OUT_DIR/result.npz (rank 0
+only) and, through callbacks, files under OUT_DIR/rank<r>/ (only rank 0's should appear). The other modes make
+rank 1 leave abnormally while rank 0 waits in a collective, and the job must end promptly: ``fail`` raises at the
+start of the second epoch, ``exit`` calls ``sys.exit(3)`` there, ``exit_before_fit`` calls ``sys.exit(3)`` before
+``fit`` (rank 0 waits in fit's first broadcast).
 ``run(strategy, out_dir)`` is imported by the test to compute the one-process reference without MPI.
 """
 import os
@@ -45,7 +47,7 @@ def _deterministic_weights(model, seed):
     model.set_weights([rng.uniform(-0.5, 0.5, size=w.shape).astype(w.dtype) for w in model.get_weights()])
 
 
-def run(strategy, out_dir, fail=False):
+def run(strategy, out_dir, mode="train"):
     """Trains both models; returns {name: array} of final weights, histories, evaluations and predictions."""
     rank = 0 if strategy is None else strategy.rank
     own_dir = os.path.join(out_dir, f"rank{rank}")
@@ -60,11 +62,17 @@ def run(strategy, out_dir, fail=False):
                  callbacks.CSVLogger(os.path.join(own_dir, f"{name}.csv")),
                  callbacks.LambdaCallback(on_train_end=lambda logs, m=model, n=name:
                                           m.save_weights(os.path.join(own_dir, f"{n}_manual.h5")))]
-        if fail and rank == 1:
+        if mode in ("fail", "exit") and rank == 1:
             def explode(epoch, logs):
+                if epoch == 1 and mode == "exit":
+                    print("rank 1 exits with code 3", flush=True)
+                    sys.exit(3)
                 if epoch == 1:
                     raise RuntimeError("deliberate failure in rank 1")
             hooks.append(callbacks.LambdaCallback(on_epoch_begin=explode))
+        if mode == "exit_before_fit" and rank == 1:
+            print("rank 1 exits with code 3 before fit", flush=True)
+            sys.exit(3)
         np.random.seed(3)
         history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0, shuffle=True,
                             validation_data=(x[:20], y[:20]), callbacks=hooks)
@@ -82,7 +90,7 @@ def main():
 
     out_dir, mode = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "train"
     strategy = MPIStrategy()
-    found = run(strategy, out_dir, fail=mode == "fail")
+    found = run(strategy, out_dir, mode)
     if strategy.is_root:
         np.savez(os.path.join(out_dir, "result.npz"), size=strategy.size, **found)
 
