@@ -16,6 +16,8 @@ import numpy as np
 import layerkit_backend as lb
 
 from .. import losses as losses_module
+from .. import tracing
+from ..layers.base import flatten as flatten_outputs
 from . import data as data_module
 from . import loops, range_checks
 from .compile import reported_names, resolve_outputs
@@ -222,7 +224,9 @@ class TrainingMixin:
 
     def __call__(self, inputs, *args, **kwargs):
         """Called on symbolic tensors: the model as a layer. Called on NumPy arrays (Keras 3's eager call): the
-        outputs for them now, as arrays (``training=True`` runs dropout and batch statistics; nothing is updated).
+        outputs for them now, as arrays, through a graph compiled once per (input shapes and dtypes, training
+        flag); with ``training=True`` dropout is active and the updates the layers make (moving statistics) are
+        applied, as in Keras.
 
         Example:
             >>> import numpy as np
@@ -232,25 +236,18 @@ class TrainingMixin:
             >>> model(np.ones((4, 3), dtype="float32")).shape
             (4, 2)
         """
-        if _is_data(inputs):
-            return self._call_on_data(inputs, bool(kwargs.get("training")))
+        if _is_data(inputs) and not tracing.is_tracing():
+            return self._call_on_data(inputs, args, kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
-    def _call_on_data(self, x, training):
-        xs, _ = self._prepare(x, with_targets=False)
-        if not training:
-            outputs = self._predict_function()(*xs)
-        else:
-            function = self.__dict__.get("_training_call_function")
-            if function is None:
-                from ..layers.base import CallContext, flatten
-
-                with CallContext():   # the layers' updates (moving statistics) are collected and dropped
-                    symbolic = flatten(_symbolic_call(self, self._nested_inputs, training=True))
-                function = lb.function(list(self.inputs), symbolic, on_unused_input="ignore")
-                self.__dict__["_training_call_function"] = function
-            outputs = function(*xs)
-        return loops.pack_outputs(self, [np.array(output, copy=True) for output in outputs])
+    def _call_on_data(self, x, args, kwargs):
+        if self.inputs is not None and not args:   # arrays checked and ordered as the model's inputs
+            xs, _ = self._prepare(x, with_targets=False)
+            x = xs[0] if len(xs) == 1 else xs
+        outputs = self._eager_call(x, args, kwargs)
+        if self.inputs is not None:
+            return loops.pack_outputs(self, flatten_outputs(outputs))
+        return outputs
 
     def predict_on_batch(self, x):
         """The outputs for one batch."""

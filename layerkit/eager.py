@@ -1,0 +1,221 @@
+"""Keras 3's eager calls: a function of tensors called on NumPy arrays runs now and returns NumPy arrays.
+
+layerkit computes by compiling graphs. A call on concrete values (``ops.sum(array)``, ``layer(array)``,
+``loss(y_true, y_pred)``, ``metric.update_state(...)``) is therefore run as: build the graph once on placeholders
+of the arguments' shapes and dtypes, compile it, cache it under that signature, and call it. The next call with
+the same signature (shapes, dtypes, the non-array arguments, the training flag) costs one compiled call plus a
+dictionary lookup (``docs/keras3.md`` gives the measured overhead).
+
+The rule for what is concrete: NumPy arrays and scalars, and shared variables (their current values) outside a
+traced step. A symbolic tensor among the arguments, or a call while a graph is being built
+(``layerkit.tracing.is_tracing()``), builds the graph instead (the symbolic path).
+
+Example:
+    >>> import numpy as np
+    >>> import layerkit_backend.tensor as T
+    >>> double = eager_function(lambda x: 2 * T.as_tensor_variable(x))
+    >>> double(np.ones(3, "float32")).tolist()
+    [2.0, 2.0, 2.0]
+"""
+import collections
+import functools
+import threading
+
+import numpy as np
+
+import layerkit_backend as lb
+import layerkit_backend.tensor as T
+
+from . import tracing
+
+__all__ = ["is_symbolic", "is_concrete", "wants_eager", "eager_function", "CompiledCache", "run_compiled",
+           "trace_call", "as_placeholder_value", "flatten_structure", "rebuild_structure"]
+
+_CACHE_SIZE = 1024
+
+
+def is_symbolic(value):
+    """True for a symbolic tensor that is not a shared variable."""
+    return isinstance(value, lb.Variable) and not isinstance(value, lb.SharedVariable)
+
+
+def is_concrete(value):
+    """True for NumPy arrays and NumPy scalars (the values an eager call accepts as data)."""
+    return isinstance(value, (np.ndarray, np.generic))
+
+
+def flatten_structure(structure):
+    """(leaves, rebuild description) of nested lists, tuples and dicts (dict keys in insertion order)."""
+    leaves = []
+
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            return (type(value), tuple(walk(v) for v in value))
+        if isinstance(value, dict):
+            return (dict, tuple((k, walk(v)) for k, v in value.items()))
+        leaves.append(value)
+        return None
+
+    return leaves, walk(structure)
+
+
+def rebuild_structure(description, leaves):
+    """The structure of :func:`flatten_structure`'s ``description`` with ``leaves`` (an iterator) in place."""
+    leaves = iter(leaves)
+
+    def build(node):
+        if node is None:
+            return next(leaves)
+        kind, items = node
+        if kind is dict:
+            return {k: build(v) for k, v in items}
+        values = [build(v) for v in items]
+        return kind(values) if kind in (list, tuple) else kind(*values)   # namedtuples take positionals
+
+    return build(description)
+
+
+def wants_eager(leaves):
+    """True if a call on ``leaves`` should run now: not tracing, and no symbolic tensor among them."""
+    return not tracing.is_tracing() and not any(is_symbolic(leaf) for leaf in leaves)
+
+
+def as_placeholder_value(value):
+    """(dtype, shape) of the placeholder standing for a concrete ``value`` (a float64 array counts as floatX,
+    as Keras converts NumPy data), and the array to feed it."""
+    if isinstance(value, lb.SharedVariable):
+        array = value.get_value(borrow=True)
+        return (array.dtype.name, tuple(array.shape)), array
+    array = np.asarray(value)
+    if array.dtype == np.float64:
+        array = array.astype(lb.config.floatX)
+    return (array.dtype.name, tuple(array.shape)), array
+
+
+class CompiledCache:
+    """A bounded least-recently-used map from a call signature to its compiled function (thread-safe)."""
+
+    def __init__(self, size=_CACHE_SIZE):
+        self.size, self._entries, self._lock = size, collections.OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, value):
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self):
+        return len(self._entries)
+
+
+_FUNCTIONS = CompiledCache()
+
+
+class _Compiled:
+    """A compiled eager call: the function and how to rebuild the output structure."""
+
+    __slots__ = ("function", "description", "kinds", "constants")
+
+    def __init__(self, function, description, kinds, constants):
+        self.function, self.description, self.kinds, self.constants = function, description, kinds, constants
+
+    def __call__(self, arrays):
+        computed = iter(self.function(*arrays)) if self.function is not None else iter(())
+        constants = iter(self.constants)
+        leaves = [np.array(next(computed), copy=True) if kind == "tensor" else next(constants)
+                  for kind in self.kinds]
+        return rebuild_structure(self.description, leaves)
+
+
+def trace_call(fn, args, kwargs):
+    """(result, update pairs) of ``fn(*args, **kwargs)`` on symbolic arguments: the variable assignments it
+    makes become the compiled function's updates."""
+    with tracing.collecting_assignments() as assignments:
+        result = fn(*args, **kwargs)
+    return result, assignments.pairs()
+
+
+def _compile(fn, args, kwargs, leaves, description, concrete, trace):
+    placeholders, traced_leaves = [], []
+    for leaf, is_data in zip(leaves, concrete):
+        if is_data:
+            (dtype, shape), _ = as_placeholder_value(leaf)
+            placeholder = T.tensor(dtype, shape=shape, name="eager_input")
+            placeholders.append(placeholder)
+            traced_leaves.append(placeholder)
+        else:
+            traced_leaves.append(leaf)
+    traced_args, traced_kwargs = rebuild_structure(description, traced_leaves)
+    with tracing.tracing():
+        result, updates = trace(fn, traced_args, traced_kwargs)
+    out_leaves, out_description = flatten_structure(result)
+    kinds = ["tensor" if isinstance(leaf, lb.Variable) else "constant" for leaf in out_leaves]
+    outputs = [leaf for leaf in out_leaves if isinstance(leaf, lb.Variable)]
+    constants = [leaf for leaf in out_leaves if not isinstance(leaf, lb.Variable)]
+    function = None
+    if outputs or updates:
+        function = lb.function(placeholders, outputs, updates=list(updates), on_unused_input="ignore",
+                               name=f"eager/{getattr(fn, '__name__', 'call')}")
+    return _Compiled(function, out_description, kinds, constants)
+
+
+def run_compiled(fn, args, kwargs, cache=_FUNCTIONS, key_prefix=(), trace=trace_call):
+    """Runs ``fn(*args, **kwargs)`` on concrete values through a cached compiled graph; NumPy results.
+
+    ``trace(fn, args, kwargs) -> (result, updates)`` builds the graph on placeholders (default:
+    :func:`trace_call`); the updates are applied by every call of the compiled function.
+    """
+    leaves, description = flatten_structure((tuple(args), dict(kwargs)))
+    concrete = [is_concrete(leaf) or isinstance(leaf, lb.SharedVariable) for leaf in leaves]
+    signature, arrays = [], []
+    for leaf, is_data in zip(leaves, concrete):
+        if is_data:
+            spec, array = as_placeholder_value(leaf)
+            signature.append(("array",) + spec)
+            arrays.append(array)
+        else:
+            signature.append(("static", type(leaf), leaf))
+    key = (fn, description, *key_prefix, *signature)
+    try:
+        hash(key)
+    except TypeError:
+        key = None   # an unhashable argument: compiled for this call only
+    compiled = cache.get(key) if key is not None else None
+    if compiled is None:
+        compiled = _compile(fn, args, kwargs, leaves, description, concrete, trace)
+        if key is not None:
+            cache.put(key, compiled)
+    return compiled(arrays)
+
+
+def eager_function(fn):
+    """Decorator: ``fn`` (written with symbolic tensors) also runs on concrete values, returning NumPy arrays.
+
+    Example:
+        >>> import numpy as np
+        >>> @eager_function
+        ... def norm(x, axis=-1):
+        ...     return T.sqrt(T.sum(T.square(T.as_tensor_variable(x)), axis=axis))
+        >>> norm(np.array([[3.0, 4.0]])).tolist()
+        [5.0]
+    """
+    @functools.wraps(fn)
+    def dispatch(*args, **kwargs):
+        if tracing.is_tracing():
+            return fn(*args, **kwargs)
+        leaves, _ = flatten_structure((args, kwargs))
+        if any(is_symbolic(leaf) for leaf in leaves):
+            return fn(*args, **kwargs)
+        return run_compiled(fn, args, kwargs)
+
+    dispatch.symbolic = fn
+    return dispatch
