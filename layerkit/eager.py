@@ -219,3 +219,101 @@ def eager_function(fn):
 
     dispatch.symbolic = fn
     return dispatch
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+_METRIC_CALLS = threading.local()
+
+
+def _metric_depth():
+    return getattr(_METRIC_CALLS, "depth", 0)
+
+
+class _InMetric:
+    """Marks a metric method running: calls it makes to other metric methods (``super().update_state``) run
+    as plain calls."""
+
+    def __enter__(self):
+        _METRIC_CALLS.depth = _metric_depth() + 1
+
+    def __exit__(self, *exc):
+        _METRIC_CALLS.depth -= 1
+
+
+def _metric_cache(metric):
+    cache = metric.__dict__.get("_eager_calls")
+    if cache is None:
+        cache = metric.__dict__["_eager_calls"] = CompiledCache(size=64)
+    return cache
+
+
+def _update_pairs(metric, update_state, *args, **kwargs):
+    """The ``(variable, new value)`` pairs of one symbolic ``update_state`` call: the pairs it returns (layerkit's
+    metrics) and the assignments it makes (``self.total.assign_add(...)``, Keras 3's way)."""
+    with _InMetric(), tracing.collecting_assignments() as assignments:
+        returned = update_state(metric, *args, **kwargs)
+    pairs = list(returned or [])
+    seen = {id(variable) for variable, _ in pairs}
+    return pairs + [(v, new) for v, new in assignments.pairs() if id(v) not in seen]
+
+
+def metric_update_state(update_state):
+    """Wraps a ``Metric.update_state``: on concrete values it updates the metric now (a compiled call, cached per
+    signature); on symbolic values it returns the update pairs (also recording them in a step that collects
+    assignments, such as a custom ``train_step``)."""
+    @functools.wraps(update_state)
+    def update(self, *args, **kwargs):
+        if _metric_depth():
+            return update_state(self, *args, **kwargs)
+        leaves, _ = flatten_structure((args, kwargs))
+        if wants_eager(leaves):
+            run_compiled(_update_pairs, (self, update_state) + args, kwargs, cache=_metric_cache(self),
+                         trace=lambda fn, a, k: (None, fn(*a, **k)))
+            return None
+        pairs = _update_pairs(self, update_state, *args, **kwargs)
+        outer = tracing.active_assignments()
+        if outer is not None:
+            for variable, value in pairs:
+                outer.record(variable, value)
+        return pairs
+
+    update._eager_wrapped = True
+    return update
+
+
+def _result_graph(metric, result, accepts_values, values=None):
+    """``result`` built symbolically; the metric's variables read as ``values`` (the engine's pairs) or as the
+    values a step has assigned them so far."""
+    with _InMetric():
+        output = result(metric, values=values) if accepts_values else result(metric)
+    replace = {}
+    if values and not accepts_values:
+        replace.update({v: values[v] for v in metric.variables if v in values})
+    assignments = tracing.active_assignments()
+    if values is None and assignments is not None:
+        replace.update({v: assignments.current(v) for v in metric.variables if assignments.current(v) is not v})
+    if not replace:
+        return output
+    leaves, description = flatten_structure(output)
+    replaced = iter(lb.clone_replace([leaf for leaf in leaves if isinstance(leaf, lb.Variable)], replace=replace))
+    return rebuild_structure(description, [next(replaced) if isinstance(leaf, lb.Variable) else leaf
+                                           for leaf in leaves])
+
+
+def metric_result(result):
+    """Wraps a ``Metric.result``: outside a traced step it returns the current result as NumPy; inside, the
+    symbolic result (reading the values the step assigns)."""
+    import inspect
+
+    accepts_values = "values" in inspect.signature(result).parameters
+
+    @functools.wraps(result)
+    def wrapped(self, values=None):
+        if _metric_depth():
+            return result(self, values=values) if accepts_values else result(self)
+        if values is None and not tracing.is_tracing():
+            return run_compiled(_result_graph, (self, result, accepts_values), {}, cache=_metric_cache(self))
+        return _result_graph(self, result, accepts_values, values)
+
+    wrapped._eager_wrapped = True
+    return wrapped

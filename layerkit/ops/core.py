@@ -267,7 +267,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     steps = maximum_iterations if maximum_iterations is not None else 2 ** 31 - 1
     with tracing.tracing():
         results, _ = lb.scan(step, outputs_info=list(leaves), n_steps=steps, return_list=True)
-    final = [_last(r, v, None, []) for r, v in zip(results, leaves)]
+    final = [_last(r, v, steps, []) for r, v in zip(results, leaves)]   # r[-1]: a loop keeps only its last row
     return rebuild_structure(description, final)
 
 

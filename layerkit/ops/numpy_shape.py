@@ -167,18 +167,14 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 def meshgrid(*x, indexing="xy"):
     """Coordinate grids of 1-d tensors (``indexing`` 'xy' or 'ij')."""
     vectors = [T.flatten(tensor(v)) for v in x]
-    if indexing == "xy" and len(vectors) >= 2:
-        vectors[0], vectors[1] = vectors[1], vectors[0]
     n = len(vectors)
     grids = []
-    for k, v in enumerate(vectors):
+    for k, v in enumerate(vectors):   # 'ij' grids, of shape (len(x0), len(x1), ...)
         pattern = ["x"] * n
         pattern[k] = 0
-        expanded = v.dimshuffle(*pattern)
-        grids.append(T.broadcast_to(expanded, [T.shape(u)[0] for u in vectors]))
-    if indexing == "xy" and n >= 2:
+        grids.append(T.broadcast_to(v.dimshuffle(*pattern), [T.shape(u)[0] for u in vectors]))
+    if indexing == "xy" and n >= 2:   # Cartesian indexing swaps the first two axes
         grids = [g.dimshuffle(1, 0, *range(2, n)) for g in grids]
-        grids[0], grids[1] = grids[1], grids[0]
     return grids
 
 

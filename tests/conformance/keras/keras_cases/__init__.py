@@ -1,9 +1,9 @@
 """All conformance cases, by group (the module's name is the group and the fixture's file name)."""
-from . import (api, attention, callbacks, conv, custom, functional, layers, losses, metrics, normalization,
+from . import (api, attention, callbacks, conv, custom, functional, layers, losses, metrics, normalization, ops,
                optimizers, quality, recurrent, saving)
 
 GROUPS = [losses, metrics, optimizers, recurrent, conv, normalization, attention, functional, custom, callbacks, api,
-          saving, layers, quality]
+          saving, layers, quality, ops]
 CASES = [case for module in GROUPS for case in module.CASES]
 
 __all__ = ["CASES", "GROUPS"]
