@@ -17,7 +17,8 @@ Example:
 import contextlib
 import threading
 
-__all__ = ["is_tracing", "tracing", "Assignments", "collecting_assignments", "active_assignments"]
+__all__ = ["is_tracing", "tracing", "Assignments", "collecting_assignments", "active_assignments",
+           "record_assignments"]
 
 _STATE = threading.local()
 
@@ -83,3 +84,12 @@ def active_assignments():
     """The innermost :class:`Assignments` being collected, or None."""
     stack = _state().assignments
     return stack[-1] if stack else None
+
+
+def record_assignments(pairs):
+    """Records update ``pairs`` in the active :class:`Assignments` while a step is traced (no-op otherwise):
+    how an optimizer's ``apply_gradients`` inside a custom ``train_step`` reaches the step's updates."""
+    assignments = active_assignments()
+    if assignments is not None and is_tracing():
+        for variable, value in pairs:
+            assignments.record(variable, value)

@@ -434,6 +434,7 @@ class Layer:
             with tracing.tracing():   # the penalty is a graph of the variable, also for regularizers using ops
                 self._own_losses.append(regularizer(variable))
         constraint = constraints.get(constraint)
+        variable.constraint = constraint
         if constraint is not None:
             self.constraints[variable] = constraint
         return variable
@@ -520,6 +521,9 @@ class Layer:
             self._build_once(inputs)
         self._check_input_spec(inputs)
         outputs = self._call_with_options(inputs, training, mask, kwargs, *args)
+        assignments = tracing.active_assignments()
+        if assignments is not None and len(assignments):
+            outputs = _read_assigned_weights(self, inputs, outputs, assignments)
         out_list = flatten(outputs)
         inputs_list = flatten(inputs)
         if any(o is i for o in out_list for i in inputs_list):   # never re-label the caller's tensor
@@ -677,6 +681,23 @@ def _is_eager_call(inputs, args, kwargs):
     input_leaves, _ = eager.flatten_structure(inputs)
     return any(eager.is_concrete(leaf) for leaf in input_leaves) and not any(eager.is_symbolic(leaf)
                                                                              for leaf in leaves)
+
+
+def _read_assigned_weights(layer, inputs, outputs, assignments):
+    """``outputs`` computed with the values the step has already assigned to ``layer``'s own weights (an
+    optimizer step earlier in the same ``train_step``), as a step run statement by statement would compute them.
+    The assigned values are constants to the gradient, as an applied update is."""
+    own = layer._trainable_own + layer._non_trainable_own
+    replace = {v: lb.gradient.disconnected_grad(assignments.current(v)) for v in own
+               if assignments.current(v) is not v}
+    if not replace:
+        return outputs
+    leaves, description = eager.flatten_structure(outputs)
+    symbolic = [leaf for leaf in leaves if isinstance(leaf, lb.Variable)]
+    boundary = {t: t for t in flatten(inputs) if _is_tensor(t)}   # what came in was computed before: kept
+    replaced = iter(lb.clone_replace(symbolic, replace={**boundary, **replace}))
+    return eager.rebuild_structure(description, [next(replaced) if isinstance(leaf, lb.Variable) else leaf
+                                                 for leaf in leaves])
 
 
 def _trace_layer_call(fn, args, kwargs):

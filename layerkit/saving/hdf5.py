@@ -95,8 +95,8 @@ def _atomic_h5(filepath, overwrite):
     h5py = _h5py()
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):   # writing HDF5 under that name would make a file nothing can load as .keras
-        raise ValueError(f"{filepath!r}: layerkit writes Keras's HDF5 format, not Keras 3's zipped '.keras' "
-                         f"format; use a filename ending in '.h5'")
+        raise ValueError(f"{filepath!r}: this writes Keras's HDF5 format; a '.keras' file is written by "
+                         f"model.save / layerkit.saving.save_model")
     with atomic_path(filepath, overwrite) as temporary:
         with h5py.File(temporary, "w") as f:
             yield f
@@ -105,9 +105,9 @@ def _atomic_h5(filepath, overwrite):
 def _open_for_reading(filepath):
     h5py = _h5py()
     filepath = os.fspath(filepath)
-    if filepath.endswith(".keras"):
-        raise ValueError(f"{filepath!r}: Keras 3's zipped '.keras' format is not supported; save the model "
-                         f"from Keras with model.save('model.h5') (legacy HDF5)")
+    if filepath.endswith(".keras") and os.path.exists(filepath):
+        raise ValueError(f"{filepath!r} is a Keras 3 '.keras' archive, not an HDF5 file: load it with "
+                         f"layerkit.models.load_model (weights alone: model.load_weights on a '.weights.h5' file)")
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such file: {filepath!r}")
     if not h5py.is_hdf5(filepath):

@@ -20,14 +20,16 @@ from .. import tracing
 from ..layers.base import flatten as flatten_outputs
 from . import data as data_module
 from . import loops, range_checks
+from . import steps
 from .compile import reported_names, resolve_outputs
 from .functions import ModelFunctions
 
 __all__ = ["TrainingMixin"]
 
 
-class TrainingMixin:
-    """Training methods of ``Model`` (compile, fit, evaluate, predict and the ``*_on_batch`` variants)."""
+class TrainingMixin(steps.StepsMixin):
+    """Training methods of ``Model`` (compile, fit, evaluate, predict and the ``*_on_batch`` variants); Keras 3's
+    step methods (``train_step``...) come from :class:`layerkit.training.steps.StepsMixin`."""
 
     def _init_training(self):
         self.optimizer, self.loss, self._compile_args = None, None, None
@@ -61,16 +63,22 @@ class TrainingMixin:
                                   weighted_metrics=weighted_metrics)
         self._specs, self._function_sets, self._compiled_trainable = None, {}, None
         self._trainable_warned = False
+        self._forget_step_state()
+        if strategy is not None and self._uses_custom_steps():
+            raise ValueError(f"Model '{self.name}': a distribution strategy runs the built-in training step; a "
+                             f"model with its own train_step/test_step/compute_loss/compute_metrics cannot use it")
         for layer in _all_layers(self):
             hooks = layer.__dict__.setdefault("_on_trainable_change", [])
             if self._trainable_changed not in hooks:
                 hooks.append(self._trainable_changed)
-        if self.outputs is not None:
+        if self.outputs is not None and not self._uses_custom_steps():
             self._resolve_compile()
 
     @property
     def metrics_names(self):
         """The names of ``evaluate()``'s values, in its order (Keras 3 lists its metric objects instead)."""
+        if self._compile_args is not None and self._uses_custom_steps():
+            return [m.name for m in self.metrics]
         if self._compile_args is None or self.outputs is None:
             return []
         return reported_names(self._resolve_compile(), getattr(self, "_reported_output_order", None))
@@ -125,6 +133,10 @@ class TrainingMixin:
         A model built here from the data's shapes (a Sequential without an input shape) is unbuilt again if the
         data turns out to be wrong: a failed call changes nothing, build state included.
         """
+        if with_targets and self._uses_custom_steps():
+            if self._compile_args is None:
+                raise RuntimeError(f"Model '{self.name}': call compile() before training or evaluating")
+            return steps.custom_prepare(self, x, y, sample_weight, class_weight)
         if self.inputs is not None:
             return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
         states = _layer_states(self)
@@ -260,6 +272,9 @@ class TrainingMixin:
         return self._function_sets["predict"].get("predict")
 
     def reset_metrics(self):
+        """Resets the running loss and metrics (and the state of every metric in ``metrics``)."""
+        for metric in self.metrics:
+            metric.reset_state()
         for key, functions in self._function_sets.items():
             if key == "predict":
                 continue
