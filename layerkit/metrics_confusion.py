@@ -100,13 +100,22 @@ def confusion_updates(variables, thresholds, y_true, y_pred, sample_weight=None,
     thresholds = T.constant(np.asarray(thresholds, dtype=dtype))
     predicted = T.gt(T.shape_padleft(y_pred), T.shape_padright(thresholds))  # (thresholds, samples)
     weight = T.ones_like(y_pred) if sample_weight is None else \
-        T.flatten(T.cast(sample_weight, dtype) * T.ones_like(T.cast(y_true, dtype)), 1)
+        T.flatten(_per_sample(T.cast(sample_weight, dtype), T.as_tensor_variable(y_true).ndim)
+                  * T.ones_like(T.cast(y_true, dtype)), 1)
     weight = T.shape_padleft(weight)
     positive, negative = T.shape_padleft(labels), T.logical_not(T.shape_padleft(labels))
     counts = {"true_positives": T.and_(predicted, positive), "false_positives": T.and_(predicted, negative),
               "true_negatives": T.and_(T.logical_not(predicted), negative),
               "false_negatives": T.and_(T.logical_not(predicted), positive)}
     return [(var, var + T.sum(T.cast(counts[name], dtype) * weight, axis=1)) for name, var in variables.items()]
+
+
+def _per_sample(weights, ndim):
+    """Sample weights (n,) aligned on the leading axis of rank-``ndim`` targets (not broadcast against their last
+    axis: (n,) with (n, 1) targets would make an (n, n) matrix)."""
+    while weights.ndim < ndim:
+        weights = T.shape_padright(weights)
+    return weights
 
 
 def _ratio(a, b):

@@ -176,10 +176,11 @@ class Optimizer:
         Inside a custom ``train_step`` (a step that collects assignments) the pairs are also recorded, so the
         step's compiled function applies them: Keras 3's ``optimizer.apply_gradients(zip(grads, variables))``.
         """
+        grads_and_vars = list(grads_and_vars)
         pairs = self._gradient_updates(grads_and_vars)
         # Keras 3 applies a variable's constraint after the step (the built-in training step does it itself)
         record_assignments([(v, v.constraint(new) if getattr(v, "constraint", None) is not None else new)
-                            for v, new in pairs])
+                            for v, new in pairs], boundary=[g for g, _ in grads_and_vars])
         return pairs
 
     def apply(self, grads, trainable_variables=None):

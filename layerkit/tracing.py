@@ -61,6 +61,30 @@ class Assignments:
         entry = self._pending.get(id(variable))
         return variable if entry is None else entry[1]
 
+    def read(self, variable):
+        """The variable as code running after its assignment sees it: the new value, and, for gradients, a
+        variable of its own (``v + stop_gradient(new - v)``: the gradient reaches ``v`` as if the new value were
+        the variable, and never flows into the computation of the update)."""
+        entry = self._pending.get(id(variable))
+        if entry is None:
+            return variable
+        import layerkit_backend as lb
+        import layerkit_backend.tensor as T
+
+        value = variable + lb.gradient.disconnected_grad(entry[1] - variable)
+        return value if value.type.shape == variable.type.shape else T.specify_shape(value, variable.type.shape)
+
+    def sequenced(self, values, boundary=()):
+        """``values`` (expressions just built from variables) recomputed from the variables' current values: a
+        second optimizer step in the same ``train_step`` starts from the first one's result. ``boundary``:
+        inputs computed before (gradients), left as they are."""
+        replace = {entry[0]: self.read(entry[0]) for entry in self._pending.values()}
+        if not replace:
+            return list(values)
+        import layerkit_backend as lb
+
+        return lb.clone_replace(list(values), replace={**{b: b for b in boundary}, **replace})
+
     def pairs(self):
         return list(self._pending.values())
 
@@ -86,10 +110,12 @@ def active_assignments():
     return stack[-1] if stack else None
 
 
-def record_assignments(pairs):
+def record_assignments(pairs, boundary=()):
     """Records update ``pairs`` in the active :class:`Assignments` while a step is traced (no-op otherwise):
-    how an optimizer's ``apply_gradients`` inside a custom ``train_step`` reaches the step's updates."""
+    how an optimizer's ``apply_gradients`` inside a custom ``train_step`` reaches the step's updates. The new
+    values are first rebased on what the step has assigned so far (:meth:`Assignments.sequenced`)."""
     assignments = active_assignments()
     if assignments is not None and is_tracing():
-        for variable, value in pairs:
+        values = assignments.sequenced([value for _, value in pairs], boundary)
+        for (variable, _), value in zip(pairs, values):
             assignments.record(variable, value)

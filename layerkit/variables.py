@@ -89,7 +89,7 @@ class Variable(TensorSharedVariable):
         """The current value: a NumPy array, or, inside a traced step, the symbolic value it has so far."""
         if tracing.is_tracing():
             assignments = tracing.active_assignments()
-            return self if assignments is None else assignments.current(self)
+            return self if assignments is None else assignments.read(self)
         return self.get_value()
 
     def numpy(self):

@@ -648,7 +648,8 @@ def _bound_arguments(init, self, args, kwargs):
         if params[key].kind == params[key].VAR_KEYWORD:
             captured.update(value)
         elif params[key].kind == params[key].VAR_POSITIONAL:
-            if value:
+            # a Model subclass passing *args to Model (Keras 3's pattern) has no layer config to lose
+            if value and not hasattr(type(self), "train_step"):
                 warnings.warn(f"{type(self).__name__}: positional *args are not part of get_config()")
         else:
             captured[key] = value
@@ -685,11 +686,10 @@ def _is_eager_call(inputs, args, kwargs):
 
 def _read_assigned_weights(layer, inputs, outputs, assignments):
     """``outputs`` computed with the values the step has already assigned to ``layer``'s own weights (an
-    optimizer step earlier in the same ``train_step``), as a step run statement by statement would compute them.
-    The assigned values are constants to the gradient, as an applied update is."""
+    optimizer step earlier in the same ``train_step``), as a step run statement by statement would compute them
+    (see ``Assignments.read`` for the gradient)."""
     own = layer._trainable_own + layer._non_trainable_own
-    replace = {v: lb.gradient.disconnected_grad(assignments.current(v)) for v in own
-               if assignments.current(v) is not v}
+    replace = {v: assignments.read(v) for v in own if assignments.current(v) is not v}
     if not replace:
         return outputs
     leaves, description = eager.flatten_structure(outputs)
