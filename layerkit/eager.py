@@ -49,10 +49,11 @@ def flatten_structure(structure):
     leaves = []
 
     def walk(value):
-        if isinstance(value, (list, tuple)):
-            return (type(value), tuple(walk(v) for v in value))
-        if isinstance(value, dict):
-            return (dict, tuple((k, walk(v)) for k, v in value.items()))
+        kind = type(value)
+        if kind is tuple or kind is list or isinstance(value, (list, tuple)):
+            return (type(value), tuple([walk(v) for v in value]))
+        if kind is dict or isinstance(value, dict):
+            return (dict, tuple([(k, walk(v)) for k, v in value.items()]))
         leaves.append(value)
         return None
 
@@ -80,16 +81,19 @@ def wants_eager(leaves):
     return not tracing.is_tracing() and not any(is_symbolic(leaf) for leaf in leaves)
 
 
+_FLOAT64 = np.dtype("float64")
+
+
 def as_placeholder_value(value):
-    """(dtype, shape) of the placeholder standing for a concrete ``value`` (a float64 array counts as floatX,
-    as Keras converts NumPy data), and the array to feed it."""
+    """((dtype, shape) of the placeholder standing for a concrete ``value``, the array to feed it): a float64
+    array counts as floatX, as Keras converts NumPy data."""
     if isinstance(value, lb.SharedVariable):
         array = value.get_value(borrow=True)
-        return (array.dtype.name, tuple(array.shape)), array
-    array = np.asarray(value)
-    if array.dtype == np.float64:
+        return (array.dtype, array.shape), array
+    array = value if type(value) is np.ndarray else np.asarray(value)
+    if array.dtype == _FLOAT64:
         array = array.astype(lb.config.floatX)
-    return (array.dtype.name, tuple(array.shape)), array
+    return (array.dtype, array.shape), array
 
 
 class CompiledCache:
@@ -118,6 +122,8 @@ class CompiledCache:
 
 
 _FUNCTIONS = CompiledCache()
+_DATA = (np.ndarray, np.generic, lb.SharedVariable)
+_STATIC = "static"   # marks a non-array argument in a call signature (an array's entry is (dtype, shape))
 
 
 class _Compiled:
@@ -149,7 +155,7 @@ def _compile(fn, args, kwargs, leaves, description, concrete, trace):
     for leaf, is_data in zip(leaves, concrete):
         if is_data:
             (dtype, shape), _ = as_placeholder_value(leaf)
-            placeholder = T.tensor(dtype, shape=shape, name="eager_input")
+            placeholder = T.tensor(dtype.name, shape=shape, name="eager_input")
             placeholders.append(placeholder)
             traced_leaves.append(placeholder)
         else:
@@ -168,22 +174,23 @@ def _compile(fn, args, kwargs, leaves, description, concrete, trace):
     return _Compiled(function, out_description, kinds, constants)
 
 
-def run_compiled(fn, args, kwargs, cache=_FUNCTIONS, key_prefix=(), trace=trace_call):
+def run_compiled(fn, args, kwargs, cache=_FUNCTIONS, key_prefix=(), trace=trace_call, flat=None):
     """Runs ``fn(*args, **kwargs)`` on concrete values through a cached compiled graph; NumPy results.
 
     ``trace(fn, args, kwargs) -> (result, updates)`` builds the graph on placeholders (default:
-    :func:`trace_call`); the updates are applied by every call of the compiled function.
+    :func:`trace_call`); the updates are applied by every call of the compiled function. ``flat``: the
+    arguments already flattened, ``flatten_structure((args, kwargs))``.
     """
-    leaves, description = flatten_structure((tuple(args), dict(kwargs)))
-    concrete = [is_concrete(leaf) or isinstance(leaf, lb.SharedVariable) for leaf in leaves]
+    leaves, description = flat if flat is not None else flatten_structure((tuple(args), dict(kwargs)))
+    concrete = [isinstance(leaf, _DATA) for leaf in leaves]
     signature, arrays = [], []
     for leaf, is_data in zip(leaves, concrete):
         if is_data:
             spec, array = as_placeholder_value(leaf)
-            signature.append(("array",) + spec)
+            signature.append(spec)
             arrays.append(array)
         else:
-            signature.append(("static", type(leaf), leaf))
+            signature.append((_STATIC, type(leaf), leaf))
     key = (fn, description, *key_prefix, *signature)
     try:
         hash(key)
@@ -212,10 +219,10 @@ def eager_function(fn):
     def dispatch(*args, **kwargs):
         if tracing.is_tracing():
             return fn(*args, **kwargs)
-        leaves, _ = flatten_structure((args, kwargs))
-        if any(is_symbolic(leaf) for leaf in leaves):
+        flat = flatten_structure((args, kwargs))
+        if any(is_symbolic(leaf) for leaf in flat[0]):
             return fn(*args, **kwargs)
-        return run_compiled(fn, args, kwargs)
+        return run_compiled(fn, args, kwargs, flat=flat)
 
     dispatch.symbolic = fn
     return dispatch

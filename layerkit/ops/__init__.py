@@ -19,6 +19,7 @@ Example:
 """
 from . import core, image, linalg, nn, numpy
 from .core import *  # noqa: F401,F403 - ops is the union of its namespaces, as keras.ops
+from .linalg import norm
 from .core import __all__ as _core_names
 from .nn import *  # noqa: F401,F403
 from .nn import __all__ as _nn_names
@@ -26,4 +27,4 @@ from .numpy import *  # noqa: F401,F403
 from .numpy import __all__ as _numpy_names
 
 __all__ = sorted(set(_core_names) | set(_nn_names) | set(_numpy_names) - {"tensor"}) + \
-    ["core", "nn", "numpy", "image", "linalg"]
+    ["norm", "core", "nn", "numpy", "image", "linalg"]

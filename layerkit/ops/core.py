@@ -23,7 +23,7 @@ from ..eager import eager_function, flatten_structure, is_symbolic, rebuild_stru
 
 __all__ = ["convert_to_tensor", "convert_to_numpy", "is_tensor", "shape", "dtype", "cast", "saturate_cast",
            "stop_gradient", "cond", "switch", "scan", "fori_loop", "while_loop", "map", "vectorized_map", "slice",
-           "slice_update", "scatter", "scatter_update", "segment_sum", "segment_max", "top_k", "in_top_k", "unstack",
+           "slice_update", "scatter", "scatter_update", "segment_sum", "segment_max", "segment_min", "segment_prod", "top_k", "in_top_k", "unstack",
            "erf", "logsumexp", "tensor"]
 
 
@@ -337,14 +337,31 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
     return T.inc_subtensor(T.zeros(shape, dtype=data.dtype)[ids], data)
 
 
-@eager_function
-def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
-    """Maxima of the rows of ``data`` that share a segment id (an empty segment holds the lowest value)."""
+def _segment_reduce(data, segment_ids, num_segments, reduce, identity):
+    """``reduce`` over axis 1 of (segments, rows, ...) where rows outside a segment hold ``identity``."""
     data, ids, count = _segments(data, segment_ids, num_segments)
     member = T.eq(T.shape_padright(ids), T.arange(count, dtype="int64"))   # (rows, segments)
     member = member.dimshuffle(1, 0, *(["x"] * (data.ndim - 1)))
-    lowest = T.constant(_lowest(data.dtype) if data.dtype.startswith(("int", "uint")) else -np.inf, dtype=data.dtype)
-    return T.max(T.switch(member, T.shape_padleft(data), lowest), axis=1)
+    return reduce(T.switch(member, T.shape_padleft(data), T.constant(identity(data.dtype), dtype=data.dtype)),
+                  axis=1)
+
+
+@eager_function
+def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Maxima of the rows of ``data`` that share a segment id (an empty segment holds the lowest value)."""
+    return _segment_reduce(data, segment_ids, num_segments, T.max, _lowest)
+
+
+@eager_function
+def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Minima of the rows of ``data`` that share a segment id (an empty segment holds the highest value)."""
+    return _segment_reduce(data, segment_ids, num_segments, T.min, _highest)
+
+
+@eager_function
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Products of the rows of ``data`` that share a segment id (an empty segment holds 1)."""
+    return _segment_reduce(data, segment_ids, num_segments, T.prod, lambda dtype: 1)
 
 
 @eager_function

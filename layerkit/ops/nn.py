@@ -26,7 +26,8 @@ __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", 
            "one_hot", "multi_hot", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "conv", "depthwise_conv", "separable_conv", "max_pool",
            "average_pool", "batch_normalization", "moments", "normalize", "rms_normalization",
-           "layer_normalization", "dot_product_attention"]
+           "layer_normalization", "dot_product_attention", "depth_to_space", "space_to_depth", "psnr",
+           "sparse_sigmoid"]
 
 
 def _named(function, name, doc):
@@ -63,6 +64,8 @@ selu = _activation("selu", nnet.selu, "scaled exponential linear unit")
 sparse_plus = _activation("sparse_plus", lambda x: T.switch(T.le(x, -1.0), T.zeros_like(x),
                                                             T.switch(T.ge(x, 1.0), x, T.square(x + 1.0) / 4.0)),
                           "0 below -1, ``(x + 1)**2 / 4`` up to 1, then ``x``")
+sparse_sigmoid = _activation("sparse_sigmoid", lambda x: T.clip((x + 1.0) / 2.0, 0.0, 1.0),
+                              "``clip((x + 1) / 2, 0, 1)``")
 tanh_shrink = _activation("tanh_shrink", lambda x: x - T.tanh(x), "``x - tanh(x)``")
 
 
@@ -382,3 +385,43 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         logits = T.switch(keep, logits, T.constant(np.finfo(logits.dtype).min / 2, dtype=logits.dtype))
     weights = nnet.softmax(logits, axis=-1)
     return T.matmul(weights, value.dimshuffle(0, 2, 1, 3)).dimshuffle(0, 2, 1, 3)
+
+
+# ------------------------------------------------------------------------------------------- rearrangements
+def _channels_last(x, data_format, owner):
+    data_format = backend_conv.check_data_format(data_format, owner)
+    if x.ndim != 4:
+        raise ValueError(f"{owner}: expected 4-d images, received shape {x.type.shape}")
+    return x if data_format == "channels_last" else x.dimshuffle(0, 2, 3, 1), data_format
+
+
+def _back(x, data_format):
+    return x if data_format == "channels_last" else x.dimshuffle(0, 3, 1, 2)
+
+
+@eager_function
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves channel blocks into ``block_size`` x ``block_size`` spatial blocks (channels / block_size**2 left)."""
+    x, data_format = _channels_last(tensor(x), data_format, "depth_to_space")
+    b, h, w, c = T.shape_tuple(x)
+    out = T.reshape(x, (b, h, w, block_size, block_size, c // (block_size ** 2)))
+    out = out.dimshuffle(0, 1, 3, 2, 4, 5)
+    return _back(T.reshape(out, (b, h * block_size, w * block_size, c // (block_size ** 2))), data_format)
+
+
+@eager_function
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves ``block_size`` x ``block_size`` spatial blocks into channels (the inverse of ``depth_to_space``)."""
+    x, data_format = _channels_last(tensor(x), data_format, "space_to_depth")
+    b, h, w, c = T.shape_tuple(x)
+    out = T.reshape(x, (b, h // block_size, block_size, w // block_size, block_size, c))
+    out = out.dimshuffle(0, 1, 3, 2, 4, 5)
+    return _back(T.reshape(out, (b, h // block_size, w // block_size, c * block_size ** 2)), data_format)
+
+
+@eager_function
+def psnr(x1, x2, max_val):
+    """The peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mean((x1 - x2)**2))``."""
+    x1, x2 = _float(tensor(x1)), _float(tensor(x2))
+    mse = T.mean(T.square(x1 - x2))
+    return 20.0 * np.log10(max_val) - 10.0 * T.log(mse) / np.log(10.0)

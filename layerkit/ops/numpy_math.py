@@ -31,7 +31,8 @@ __all__ = ["abs", "absolute", "negative", "square", "sqrt", "rsqrt", "cbrt", "ex
            "bitwise_invert", "sum", "mean", "max", "min", "amax", "amin", "prod", "std", "var", "any", "all",
            "argmax", "argmin", "count_nonzero", "ptp", "average", "median", "quantile", "cumsum", "cumprod", "clip",
            "where", "select", "isclose", "allclose", "nan_to_num", "diff", "matmul", "dot", "tensordot", "inner",
-           "outer", "vdot", "einsum", "trace"]
+           "outer", "vdot", "einsum", "trace", "erfc", "sinc", "ldexp", "left_shift", "right_shift", "imag", "isreal",
+           "angle", "percentile", "trapezoid", "kron", "cross"]
 
 
 def _named(function, name, doc):
@@ -101,6 +102,13 @@ conjugate = conj   # keras.ops's second name (public alias)
 real = _unary("real", lambda x: x, "real part (real tensors: unchanged)")
 copy = _unary("copy", T.tensor_copy, "copy")
 bitwise_not = _unary("bitwise_not", T.invert, "bitwise not (integers)")
+erfc = _unary("erfc", lambda x: T.erfc(_float(x)), "complementary error function")
+sinc = _unary("sinc", lambda x: T.switch(T.eq(x, 0), T.ones_like(_float(x)),
+                                         T.sin(np.pi * _float(x)) / (np.pi * _float(x))), "``sin(pi x) / (pi x)``")
+imag = _unary("imag", T.zeros_like, "imaginary part (real tensors: 0)")
+isreal = _unary("isreal", lambda x: T.eq(T.zeros_like(x), 0), "test for a real value (real tensors: True)")
+angle = _unary("angle", lambda x: T.switch(T.lt(x, 0), np.pi * T.ones_like(_float(x)), T.zeros_like(_float(x))),
+               "complex argument (real tensors: pi below 0, else 0)")
 bitwise_invert = bitwise_not   # keras.ops's second name (public alias)
 
 
@@ -152,6 +160,10 @@ heaviside = _binary("heaviside", lambda a, b: T.switch(T.lt(a, 0), T.zeros_like(
 bitwise_and = _binary("bitwise_and", T.and_, "bitwise and (integers)")
 bitwise_or = _binary("bitwise_or", T.or_, "bitwise or (integers)")
 bitwise_xor = _binary("bitwise_xor", T.xor, "bitwise xor (integers)")
+ldexp = _binary("ldexp", lambda a, b: _float(a) * T.exp2(T.cast(b, _float(a).dtype)), "``x1 * 2 ** x2``")
+left_shift = _binary("left_shift", lambda a, b: a * T.cast(T.pow(2, b), a.dtype), "``x1 << x2`` (integers)")
+right_shift = _binary("right_shift", lambda a, b: T.floor_div(a, T.cast(T.pow(2, b), a.dtype)),
+                      "``x1 >> x2`` (integers)")
 
 
 # ------------------------------------------------------------------------------------------- reductions
@@ -239,6 +251,13 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
         result = T.expand_dims(result, axis + (1 if q.ndim else 0)) if shape_axis is not None else \
             T.reshape(result, ((T.shape(result)[0],) if q.ndim else ()) + (1,) * x.ndim)
     return result
+
+
+@eager_function
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``: ``quantile(x, q / 100)``."""
+    return quantile.symbolic(x, T.as_tensor_variable(q) / 100.0 if not np.isscalar(q) else q / 100.0, axis=axis,
+                             method=method, keepdims=keepdims)
 
 
 @eager_function
@@ -369,6 +388,49 @@ def trace(x, offset=0, axis1=0, axis2=1):
     rows, cols = T.shape(moved)[-2], T.shape(moved)[-1]
     mask = T.eq(T.arange(rows, dtype="int64").dimshuffle(0, "x") + offset, T.arange(cols, dtype="int64"))
     return T.sum(T.switch(mask, moved, T.zeros_like(moved)), axis=[-2, -1])
+
+
+@eager_function
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule (samples at ``x``, or ``dx`` apart)."""
+    y = _float(tensor(y))
+    axis = axis % y.ndim
+    low, high = [slice(None)] * y.ndim, [slice(None)] * y.ndim
+    low[axis], high[axis] = slice(None, -1), slice(1, None)
+    pairs = (y[tuple(low)] + y[tuple(high)]) / 2.0
+    widths = dx if x is None else T.diff(_float(tensor(x)), axis=-1 if tensor(x).ndim == 1 else axis)
+    if x is not None and tensor(x).ndim == 1 and y.ndim > 1:
+        pattern = ["x"] * y.ndim
+        pattern[axis] = 0
+        widths = widths.dimshuffle(*pattern)
+    return T.sum(pairs * widths, axis=axis)
+
+
+@eager_function
+def kron(x1, x2):
+    """The Kronecker product (inputs of one rank)."""
+    x1, x2 = tensor(x1), tensor(x2)
+    n = builtins.max(x1.ndim, x2.ndim)
+    x1 = T.reshape(x1, (1,) * (n - x1.ndim) + tuple(T.shape_tuple(x1))) if x1.ndim < n else x1
+    x2 = T.reshape(x2, (1,) * (n - x2.ndim) + tuple(T.shape_tuple(x2))) if x2.ndim < n else x2
+    # (a0, 1, a1, 1...) * (1, b0, 1, b1...) -> (a0 * b0, a1 * b1, ...)
+    product = x1.dimshuffle(*[p for a in range(n) for p in (a, "x")]) * \
+        x2.dimshuffle(*[p for a in range(n) for p in ("x", a)])
+    sizes = [T.shape(x1)[a] * T.shape(x2)[a] for a in range(n)]
+    return T.reshape(product, T.stack(sizes))
+
+
+@eager_function
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors along the last axes."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x1, x2 = tensor(x1), tensor(x2)
+    if (axisa, axisb, axisc) != (-1, -1, -1):
+        raise ValueError("cross: only the last axes (the default) are supported")
+    a = [x1[..., k] for k in range(3)]
+    b = [x2[..., k] for k in range(3)]
+    return T.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], axis=-1)
 
 
 # ------------------------------------------------------------------------------------------- einsum

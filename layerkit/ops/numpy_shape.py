@@ -20,7 +20,8 @@ __all__ = ["arange", "linspace", "logspace", "eye", "identity", "zeros", "ones",
            "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to",
            "concatenate", "append", "stack", "hstack", "vstack", "dstack", "split", "tile", "repeat", "flip",
            "fliplr", "flipud", "roll", "pad", "take", "take_along_axis", "sort", "argsort", "size", "ndim",
-           "bincount", "get_item"]
+           "bincount", "get_item", "hsplit", "vsplit", "dsplit", "array_split", "rot90", "diagflat", "vander",
+           "geomspace"]
 
 
 def _dtype(dtype, default=None):
@@ -317,6 +318,39 @@ def split(x, indices_or_sections, axis=0):
 
 
 @eager_function
+def array_split(x, indices_or_sections, axis=0):
+    """``split`` that allows sections of unequal sizes (the first ``size % sections`` get one more entry)."""
+    x = tensor(x)
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        return split.symbolic(x, indices_or_sections, axis)
+    size = x.type.shape[axis]
+    if size is None:
+        raise ValueError(f"array_split: axis {axis} of shape {x.type.shape} has no static size")
+    base, extra = divmod(size, indices_or_sections)
+    sizes = [base + (1 if k < extra else 0) for k in range(indices_or_sections)]
+    return split.symbolic(x, list(np.cumsum(sizes)[:-1]), axis)
+
+
+@eager_function
+def hsplit(x, indices_or_sections):
+    """``split`` along axis 1 (axis 0 for vectors)."""
+    x = tensor(x)
+    return split.symbolic(x, indices_or_sections, 0 if x.ndim == 1 else 1)
+
+
+@eager_function
+def vsplit(x, indices_or_sections):
+    """``split`` along axis 0."""
+    return split.symbolic(x, indices_or_sections, 0)
+
+
+@eager_function
+def dsplit(x, indices_or_sections):
+    """``split`` along axis 2."""
+    return split.symbolic(x, indices_or_sections, 2)
+
+
+@eager_function
 def tile(x, repeats):
     """``x`` repeated ``repeats`` times along each axis."""
     return T.tile(tensor(x), tuple(np.atleast_1d(repeats)))
@@ -392,6 +426,41 @@ def pad(x, pad_width, mode="constant", constant_values=None):
             parts.append(flip.symbolic(_axis_slice(x, axis, n - skip - int(after), n - skip), axis))
         x = T.concatenate(parts, axis=axis) if len(parts) > 1 else x
     return x
+
+
+@eager_function
+def rot90(array, k=1, axes=(0, 1)):
+    """``array`` rotated by 90 degrees ``k`` times in the plane of ``axes``."""
+    x = tensor(array)
+    a, b = (axis % x.ndim for axis in axes)
+    for _ in range(k % 4):
+        x = swapaxes.symbolic(flip.symbolic(x, axis=b), a, b)
+    return x
+
+
+@eager_function
+def diagflat(x, k=0):
+    """The flattened ``x`` on the ``k``-th diagonal of a square matrix."""
+    return diag.symbolic(T.flatten(tensor(x)), k)
+
+
+@eager_function
+def vander(x, N=None, increasing=False):  # noqa: N803 - keras.ops's argument name
+    """The Vandermonde matrix of the vector ``x``: columns ``x ** (N - 1)`` ... ``x ** 0`` (or increasing)."""
+    x = tensor(x)
+    n = N if N is not None else x.type.shape[0]
+    if n is None:
+        raise ValueError(f"vander: give N for a vector of unknown length ({x.type.shape})")
+    powers = T.arange(n, dtype="int64") if increasing else T.arange(n - 1, -1, -1, dtype="int64")
+    return T.pow(T.shape_padright(x), T.cast(powers, x.dtype))
+
+
+@eager_function
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale from ``start`` to ``stop``."""
+    dtype = _dtype(dtype)
+    start, stop = T.cast(tensor(start), dtype), T.cast(tensor(stop), dtype)
+    return T.exp(linspace.symbolic(T.log(start), T.log(stop), num, endpoint, dtype=dtype, axis=axis))
 
 
 def _axis_slice(x, axis, start, stop):

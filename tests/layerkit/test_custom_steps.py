@@ -133,3 +133,20 @@ def test_custom_object_scope_and_get_custom_objects():
     with lk.utils.custom_object_scope({"Twice": Twice}):
         assert lk.utils.get_custom_objects()["Twice"] is Twice
     assert "Twice" not in lk.utils.get_custom_objects()
+
+
+def test_a_keras_2_sequence_is_still_shuffled_by_batch():
+    x, y = _data(32)
+    order = []
+
+    class Batches(lk.utils.Sequence):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, index):
+            order.append(index)
+            return x[index * 4:(index + 1) * 4], y[index * 4:(index + 1) * 4]
+
+    model = _regressor()
+    model.fit(Batches(), epochs=1, verbose=0)
+    assert sorted(order) == list(range(8)) and order != list(range(8))

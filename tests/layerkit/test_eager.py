@@ -131,3 +131,12 @@ def test_eager_metric_and_loss_objects_return_numbers():
 def test_convert_to_numpy_refuses_a_symbolic_tensor():
     with pytest.raises(ValueError, match="symbolic"):
         ops.convert_to_numpy(T.matrix("m"))
+
+
+def test_a_direct_read_in_a_step_is_the_value_at_its_start():
+    w = lk.Variable(np.float32(1.0), name="w")
+    with tracing.tracing(), tracing.collecting_assignments() as assignments:
+        w.assign(5.0)
+        direct, through_value = w * 1.0, w.value * 1.0
+    step = lb.function([], [direct, through_value], updates=assignments.pairs())
+    assert [float(v) for v in step()] == [1.0, 5.0] and float(w.numpy()) == 5.0

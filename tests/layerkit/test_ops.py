@@ -37,6 +37,13 @@ ROWS = [
     ("linalg.norm", lambda a: ops.linalg.norm(a, axis=1), [(3, 4)]),
     ("scatter_update", lambda a, u: ops.scatter_update(a, np.array([[0, 1], [2, 0]]), u), [(3, 2), (2,)]),
     ("slice_update", lambda a, u: ops.slice_update(a, (1, 0), u), [(3, 3), (2, 2)]),
+    ("nanmean", lambda a: ops.nanmean(a, axis=1), [(3, 4)]),
+    ("kron", lambda a, b: ops.kron(a, b), [(2, 2), (2, 3)]),
+    ("cross", lambda a, b: ops.cross(a, b), [(2, 3), (2, 3)]),
+    ("segment_min", lambda a: ops.segment_min(a, np.array([0, 1, 1, 0]), num_segments=2), [(4, 2)]),
+    ("depth_to_space", lambda a: ops.depth_to_space(a, 2), [(1, 2, 2, 4)]),
+    ("rot90", lambda a: ops.rot90(a, k=3), [(2, 3)]),
+    ("trapezoid", lambda a: ops.trapezoid(a, axis=0), [(4, 2)]),
 ]
 
 

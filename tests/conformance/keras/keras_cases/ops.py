@@ -26,6 +26,9 @@ def _data(rng):
         "probs": np.array([[0.1, 0.6, 0.3], [0.8, 0.1, 0.1]], dtype="float32"),
         "onehot": np.array([[0, 1, 0], [1, 0, 0]], dtype="float32"), "binary": grid((3, 4), 0, 1).round(),
         "spikes": np.array([[1.0, np.nan, -np.inf], [np.inf, 0.0, -0.0]], dtype="float32"),
+        "nans": np.array([[1.5, np.nan, -2.0, 0.5], [np.nan, np.nan, 3.0, -1.0], [0.25, 2.0, np.nan, 4.0]], "float32"),
+        "bins": np.array([-1.0, 0.0, 0.5, 1.5], dtype="float32"), "v3": grid((2, 3), -1, 1), "w3": grid((2, 3), -1, 1),
+        "d2s": grid((1, 2, 3, 8), -1, 1), "s2d": grid((1, 4, 6, 2), -1, 1),
     }
 
 
@@ -70,6 +73,25 @@ ELEMENTWISE = [
     ("heaviside", lambda o, d: o.heaviside(d["a"] * d["binary"], 0.5)),
     ("clip", lambda o, d: o.clip(d["a"], -0.5, 1.0)), ("where", lambda o, d: o.where(d["a"] > 0, d["a"], d["b"])),
     ("isclose", lambda o, d: o.isclose(d["a"], d["a"] + 1e-6)), ("allclose", lambda o, d: o.allclose(d["a"], d["b"])),
+    ("erfc", lambda o, d: o.erfc(d["a"])), ("sinc", lambda o, d: o.sinc(d["a"] * d["binary"])),
+    ("ldexp", lambda o, d: o.ldexp(d["a"], d["ints"])), ("left_shift", lambda o, d: o.left_shift(d["ints"], 2)),
+    ("right_shift", lambda o, d: o.right_shift(d["ints"] * 8, 2)), ("imag", lambda o, d: o.imag(d["a"])),
+    ("isreal", lambda o, d: o.isreal(d["a"])), ("angle", lambda o, d: o.angle(d["a"])),
+    ("fmax", lambda o, d: o.fmax(d["nans"], d["a"])), ("fmin", lambda o, d: o.fmin(d["nans"], d["a"])),
+]
+
+NAN_AND_SEARCH = [
+    ("nansum", lambda o, d: o.nansum(d["nans"], axis=1)), ("nanprod", lambda o, d: o.nanprod(d["nans"])),
+    ("nanmax", lambda o, d: o.nanmax(d["nans"], axis=0)), ("nanmin", lambda o, d: o.nanmin(d["nans"], axis=1)),
+    ("nanmean", lambda o, d: o.nanmean(d["nans"], axis=1)), ("nanvar", lambda o, d: o.nanvar(d["nans"], axis=0)),
+    ("nanstd", lambda o, d: o.nanstd(d["nans"])), ("nancumsum", lambda o, d: o.nancumsum(d["nans"], axis=1)),
+    ("nancumprod", lambda o, d: o.nancumprod(d["nans"], axis=0)),
+    ("nanargmax", lambda o, d: o.nanargmax(d["nans"], axis=1)), ("nanargmin", lambda o, d: o.nanargmin(d["nans"], axis=1)),
+    ("searchsorted", lambda o, d: o.searchsorted(d["bins"], d["v"])),
+    ("searchsorted_right", lambda o, d: o.searchsorted(d["bins"], d["bins"], side="right")),
+    ("digitize", lambda o, d: o.digitize(d["a"], d["bins"])), ("isin", lambda o, d: o.isin(d["ints"], np.array([1, 3]))),
+    ("nonzero", lambda o, d: list(o.nonzero(d["ints"] > 2))),
+    ("unravel_index", lambda o, d: list(o.unravel_index(np.array([0, 5, 11]), (3, 4)))),
 ]
 
 REDUCTIONS = [
@@ -88,6 +110,8 @@ REDUCTIONS = [
     ("quantile", lambda o, d: o.quantile(d["a"], 0.3, axis=0)), ("quantile_many", lambda o, d: o.quantile(d["v"], [0.1, 0.9])),
     ("ptp", lambda o, d: o.ptp(d["a"], axis=1)), ("diff", lambda o, d: o.diff(d["a"], axis=1)),
     ("diff_twice", lambda o, d: o.diff(d["a"], n=2, axis=0)),
+    ("percentile", lambda o, d: o.percentile(d["a"], 40, axis=1)), ("trapezoid", lambda o, d: o.trapezoid(d["a"])),
+    ("trapezoid_x", lambda o, d: o.trapezoid(d["a"], x=np.array([0.0, 0.5, 2.0, 3.0], "float32"))),
 ]
 
 PRODUCTS = [
@@ -105,6 +129,7 @@ PRODUCTS = [
     ("einsum_implicit", lambda o, d: o.einsum("ij,ij", d["a"], d["b"])),
     ("einsum_three", lambda o, d: o.einsum("ij,jk,k->i", d["a"], d["m"], d["v"])),
     ("einsum_attention", lambda o, d: o.einsum("btnh,bsnh->bnts", d["q"], d["q"][:, :2])),
+    ("kron", lambda o, d: o.kron(d["v3"], d["w3"][:1])), ("cross", lambda o, d: o.cross(d["v3"], d["w3"])),
 ]
 
 SHAPES = [
@@ -143,7 +168,12 @@ SHAPES = [
     ("bincount_weights", lambda o, d: o.bincount(d["labels"], weights=d["v"][:3])),
     ("get_item", lambda o, d: o.get_item(d["a"], 1)), ("size", lambda o, d: o.size(d["t3"])), ("ndim", lambda o, d: o.ndim(d["t3"])),
     ("shape", lambda o, d: list(o.shape(d["t3"]))), ("cast", lambda o, d: o.cast(d["a"], "int32")),
-    ("cast_bool", lambda o, d: o.cast(d["ints"], "bool")), ("select", lambda o, d: o.select([d["a"] > 1, d["a"] < -1], [d["a"], -d["a"]], 0.5)),
+    ("cast_bool", lambda o, d: o.cast(d["ints"], "bool")), ("array_split", lambda o, d: o.array_split(d["a"], 3, axis=1)),
+    ("hsplit", lambda o, d: o.hsplit(d["a"], 2)), ("vsplit", lambda o, d: o.vsplit(d["t3"], 2)),
+    ("dsplit", lambda o, d: o.dsplit(d["t3"], [1])), ("rot90", lambda o, d: o.rot90(d["a"])),
+    ("rot90_three", lambda o, d: o.rot90(d["t3"], k=3, axes=(1, 2))), ("diagflat", lambda o, d: o.diagflat(d["v3"])),
+    ("vander", lambda o, d: o.vander(d["v"], 3)), ("vander_increasing", lambda o, d: o.vander(d["v"], increasing=True)),
+    ("geomspace", lambda o, d: o.geomspace(1.0, 100.0, 5)), ("select", lambda o, d: o.select([d["a"] > 1, d["a"] < -1], [d["a"], -d["a"]], 0.5)),
 ]
 
 CORE = [
@@ -166,6 +196,8 @@ CORE = [
     ("scatter_update", lambda o, d: o.scatter_update(d["a"], np.array([[0, 0], [2, 1]]), np.array([9.0, 8.0], "float32"))),
     ("segment_sum", lambda o, d: o.segment_sum(d["rows"], d["seg"], num_segments=4)),
     ("segment_max", lambda o, d: o.segment_max(d["rows"], d["seg"], num_segments=4)),
+    ("segment_min", lambda o, d: o.segment_min(d["rows"], d["seg"], num_segments=4)),
+    ("segment_prod", lambda o, d: o.segment_prod(d["rows"], d["seg"], num_segments=4)),
     ("top_k", lambda o, d: list(o.top_k(d["a"], 2))), ("in_top_k", lambda o, d: o.in_top_k(d["labels"], d["a"], 2)),
     ("stop_gradient", lambda o, d: o.stop_gradient(d["a"])), ("convert_to_tensor", lambda o, d: o.convert_to_tensor(d["a"])),
     ("convert_to_numpy", lambda o, d: o.convert_to_numpy(d["a"])), ("unstack", lambda o, d: o.unstack(d["t3"], axis=1)),
@@ -214,6 +246,8 @@ NN = [
     ("dot_product_attention", lambda o, d: o.dot_product_attention(d["q"], d["kk"], d["vv"])),
     ("dot_product_attention_causal", lambda o, d: o.dot_product_attention(d["q"], d["kk"][:, :3], d["vv"][:, :3], is_causal=True)),
     ("dot_product_attention_mask", lambda o, d: o.dot_product_attention(d["q"], d["kk"], d["vv"], mask=d["causal_mask"], scale=0.5)),
+    ("depth_to_space", lambda o, d: o.depth_to_space(d["d2s"], 2)), ("space_to_depth", lambda o, d: o.space_to_depth(d["s2d"], 2)),
+    ("psnr", lambda o, d: o.psnr(d["a"], d["b"], 4.0)), ("sparse_sigmoid", lambda o, d: o.sparse_sigmoid(d["a"])),
 ]
 
 IMAGE_LINALG = [
@@ -225,13 +259,14 @@ IMAGE_LINALG = [
     ("pad_images_target", lambda o, d: o.image.pad_images(d["img"], top_padding=1, left_padding=0, target_height=9, target_width=7)),
     ("crop_images", lambda o, d: o.image.crop_images(d["img"], 1, 2, 0, 1)),
     ("crop_images_target", lambda o, d: o.image.crop_images(d["img"], top_cropping=1, left_cropping=2, target_height=3, target_width=3)),
-    ("norm", lambda o, d: o.linalg.norm(d["a"])), ("norm_axis", lambda o, d: o.linalg.norm(d["a"], axis=1)),
+    ("norm", lambda o, d: o.linalg.norm(d["a"])), ("norm_top_level", lambda o, d: o.norm(d["a"], axis=0)), ("norm_axis", lambda o, d: o.linalg.norm(d["a"], axis=1)),
     ("norm_l1", lambda o, d: o.linalg.norm(d["v"], ord=1)), ("norm_inf", lambda o, d: o.linalg.norm(d["a"], ord=np.inf, axis=0)),
     ("norm_fro", lambda o, d: o.linalg.norm(d["m"], ord="fro")), ("norm_matrix_1", lambda o, d: o.linalg.norm(d["m"], ord=1)),
     ("norm_keepdims", lambda o, d: o.linalg.norm(d["a"], axis=-1, keepdims=True)),
 ]
 
-ROWS = {"numpy": ELEMENTWISE + REDUCTIONS + PRODUCTS + SHAPES, "core": CORE, "nn": NN, "image_linalg": IMAGE_LINALG}
+ROWS = {"numpy": ELEMENTWISE + REDUCTIONS + PRODUCTS + SHAPES + NAN_AND_SEARCH, "core": CORE, "nn": NN,
+        "image_linalg": IMAGE_LINALG}
 
 
 # ---------------------------------------------------------------------------------------------- recording
