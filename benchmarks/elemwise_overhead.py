@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from timing import check_close, common_args, fail, report, skip, time_calls
+from timing import check_close, common_args, fail, report, settle_tiers, skip, time_calls
 
 # One step is a unary function name, or ("mul" | "add", Python float constant).
 CHAINS = {
@@ -57,10 +57,21 @@ def build_layerkit(chain, x):
     unary = {name: getattr(T, name) for name in _NAMES}
     xs = T.vector("x")
     f = lb.function([xs], apply_chain(chain, xs, unary))
+    f(x)  # the first call runs on the NumPy tier while the native one compiles (timing.settle_tiers waits)
     return lambda: f(x)
 
 
-BUILDERS = {"layerkit": build_layerkit, "numpy": build_numpy, "torch": build_torch}
+def build_jax(chain, x):
+    import jax
+    import jax.numpy as jnp
+
+    unary = {name: getattr(jnp, name) for name in _NAMES}
+    f = jax.jit(lambda y: apply_chain(chain, y, unary))
+    xj = jnp.asarray(x)
+    return lambda: f(xj).block_until_ready()  # synchronous, as the other systems' calls
+
+
+BUILDERS = {"layerkit": build_layerkit, "numpy": build_numpy, "torch": build_torch, "jax": build_jax}
 
 
 def main():
@@ -78,8 +89,9 @@ def main():
         None if got.dtype == np.float32 else f"output: expected dtype float32, received {got.dtype}")
     if problem:
         fail(args, "elemwise_overhead", args.variant, problem)
+    tiers = settle_tiers()
     samples, inner = time_calls(call, warmup=5, reps=args.reps, rep_s=args.rep_s)
-    report(args, "elemwise_overhead", args.variant, "calls_per_s", samples, inner=inner)
+    report(args, "elemwise_overhead", args.variant, "calls_per_s", samples, inner=inner, **tiers)
 
 
 if __name__ == "__main__":

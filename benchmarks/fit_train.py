@@ -16,7 +16,7 @@ import numpy as np
 
 import lstm
 import mlp
-from timing import check_close, fail, report, skip, time_calls
+from timing import check_close, fail, report, settle_tiers, skip, time_calls
 
 VARIANTS = ("mlp_b128", "lstm_b32")
 SYSTEMS = ("layerkit", "backend", "keras_jax", "torch")
@@ -126,9 +126,10 @@ def main():
     problem = check_close("losses of steps 0 and 1", losses, _reference(args.variant), rtol=2e-3)
     if problem:
         fail(args, "fit_train", args.variant, problem)
+    tiers = settle_tiers()
     samples, inner = time_calls(epoch, warmup=2, reps=args.reps, rep_s=args.rep_s)
     report(args, "fit_train", args.variant, "train_steps_per_s", [s * steps for s in samples], inner=inner,
-           gate_losses=losses)
+           gate_losses=losses, **tiers)
 
 
 if __name__ == "__main__":

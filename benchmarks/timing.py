@@ -10,7 +10,7 @@ import statistics
 import sys
 import time
 
-__all__ = ["common_args", "time_calls", "report", "skip", "fail", "check_close"]
+__all__ = ["common_args", "time_calls", "report", "skip", "fail", "check_close", "settle_tiers"]
 
 
 def _env_float(name, default):
@@ -20,7 +20,7 @@ def _env_float(name, default):
 def common_args(description, **variant_choices):
     """An argument parser with ``--system``, ``--reps``, ``--rep-s`` plus one option per ``variant_choices``."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--system", required=True, choices=["layerkit", "numpy", "torch"])
+    parser.add_argument("--system", required=True, choices=["layerkit", "numpy", "torch", "jax"])
     parser.add_argument("--reps", type=int, default=int(_env_float("BENCH_REPS", 10)),
                         help="timed repetitions (env BENCH_REPS, default 10)")
     parser.add_argument("--rep-s", type=float, default=_env_float("BENCH_REP_S", 0.4),
@@ -28,6 +28,21 @@ def common_args(description, **variant_choices):
     for name, choices in variant_choices.items():
         parser.add_argument(f"--{name}", required=True, choices=choices)
     return parser
+
+
+def settle_tiers():
+    """Wait until layerkit's background compiles are done (the native tier serves calls), when layerkit_backend is
+    in use; returns a note for the report ({} otherwise). Timed calls then measure the tier a user gets after the
+    first moments; ``native_warmup.py`` measures those moments."""
+    backend = sys.modules.get("layerkit_backend")
+    if backend is None:
+        return {}
+    t0 = time.perf_counter()
+    backend.wait_native(timeout=600)
+    from layerkit_backend.compile.tiers import STATS
+
+    return {"linker": backend.config.linker, "native_functions": STATS["native"],
+            "native_wait_s": round(time.perf_counter() - t0, 3)}
 
 
 def time_calls(call, warmup, reps, rep_s, sync=None):
@@ -116,6 +131,7 @@ def run_training(args, workload, build, reference_losses):
     problem = check_close("losses of steps 0 and 1", losses, reference_losses, rtol=2e-3)
     if problem:
         fail(args, workload, args.variant, problem)
+    tiers = settle_tiers()
     samples, inner = time_calls(lambda: step(next(counter)), warmup=3, reps=args.reps, rep_s=args.rep_s,
                                 sync=sync)
-    report(args, workload, args.variant, "train_steps_per_s", samples, inner=inner, gate_losses=losses)
+    report(args, workload, args.variant, "train_steps_per_s", samples, inner=inner, gate_losses=losses, **tiers)

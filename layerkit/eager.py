@@ -93,6 +93,8 @@ def as_placeholder_value(value):
     array = value if type(value) is np.ndarray else np.asarray(value)
     if array.dtype == _FLOAT64:
         array = array.astype(lb.config.floatX)
+    elif array.dtype.kind in "USO":
+        return ("string", array.shape), array   # text: the backend's string tensors (Input(dtype='string'))
     return (array.dtype, array.shape), array
 
 
@@ -155,7 +157,7 @@ def _compile(fn, args, kwargs, leaves, description, concrete, trace):
     for leaf, is_data in zip(leaves, concrete):
         if is_data:
             (dtype, shape), _ = as_placeholder_value(leaf)
-            placeholder = T.tensor(dtype.name, shape=shape, name="eager_input")
+            placeholder = T.tensor(dtype if isinstance(dtype, str) else dtype.name, shape=shape, name="eager_input")
             placeholders.append(placeholder)
             traced_leaves.append(placeholder)
         else:

@@ -1,4 +1,5 @@
-"""The ``Metric`` base and the confusion-count metrics ``AUC``, ``Precision``, ``Recall`` (all re-exported by
+"""The ``Metric`` base and the confusion-count metrics ``AUC``, ``Precision``, ``Recall`` and the four counts
+``TruePositives``, ``FalsePositives``, ``TrueNegatives``, ``FalseNegatives`` (all re-exported by
 ``layerkit.metrics``).
 
 Each keeps true/false positive/negative counts per threshold in shared variables; a prediction counts as
@@ -12,7 +13,8 @@ import layerkit_backend.tensor as T
 from . import backend as K
 from .layers.base import auto_name, to_snake_case
 
-__all__ = ["Metric", "AUC", "Precision", "Recall", "confusion_updates"]
+__all__ = ["Metric", "AUC", "Precision", "Recall", "TruePositives", "FalsePositives", "TrueNegatives",
+           "FalseNegatives", "confusion_updates"]
 
 _COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
@@ -91,6 +93,18 @@ class Metric:
         return cls(**config)
 
 
+def _flat_weights(sample_weight, y_true, dtype):
+    """Per-entry weights of ``y_true``, flattened: a (batch,) weight is repeated over the other axes (a trailing
+    axis of 1 is dropped first), so it never broadcasts (batch,) against (batch, 1) into a square."""
+    y_true = T.as_tensor_variable(y_true)
+    w = T.cast(T.as_tensor_variable(sample_weight), dtype)
+    if w.ndim == y_true.ndim + 1 and w.type.shape[-1] == 1:
+        w = T.squeeze(w, axis=-1)
+    while w.ndim < y_true.ndim:
+        w = T.shape_padright(w)
+    return T.flatten(w * T.ones_like(T.cast(y_true, dtype)), 1)
+
+
 def confusion_updates(variables, thresholds, y_true, y_pred, sample_weight=None, dtype=None):
     """Update pairs adding this batch's weighted confusion counts to ``variables`` (a dict keyed by the
     names in ``_COUNTS``, each a vector with one entry per threshold)."""
@@ -99,23 +113,13 @@ def confusion_updates(variables, thresholds, y_true, y_pred, sample_weight=None,
     labels = T.flatten(T.neq(y_true, 0), 1)
     thresholds = T.constant(np.asarray(thresholds, dtype=dtype))
     predicted = T.gt(T.shape_padleft(y_pred), T.shape_padright(thresholds))  # (thresholds, samples)
-    weight = T.ones_like(y_pred) if sample_weight is None else \
-        T.flatten(_per_sample(T.cast(sample_weight, dtype), T.as_tensor_variable(y_true).ndim)
-                  * T.ones_like(T.cast(y_true, dtype)), 1)
+    weight = T.ones_like(y_pred) if sample_weight is None else _flat_weights(sample_weight, y_true, dtype)
     weight = T.shape_padleft(weight)
     positive, negative = T.shape_padleft(labels), T.logical_not(T.shape_padleft(labels))
     counts = {"true_positives": T.and_(predicted, positive), "false_positives": T.and_(predicted, negative),
               "true_negatives": T.and_(T.logical_not(predicted), negative),
               "false_negatives": T.and_(T.logical_not(predicted), positive)}
     return [(var, var + T.sum(T.cast(counts[name], dtype) * weight, axis=1)) for name, var in variables.items()]
-
-
-def _per_sample(weights, ndim):
-    """Sample weights (n,) aligned on the leading axis of rank-``ndim`` targets (not broadcast against their last
-    axis: (n,) with (n, 1) targets would make an (n, n) matrix)."""
-    while weights.ndim < ndim:
-        weights = T.shape_padright(weights)
-    return weights
 
 
 def _ratio(a, b):
@@ -249,3 +253,47 @@ class Recall(_ThresholdMetric):
 
     def _compute(self, tp, fn):
         return _ratio(tp, tp + fn)
+
+
+class _Count(Metric):
+    """One confusion count, weighted, at one threshold (a scalar) or several (a vector); default 0.5."""
+
+    _count = None
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name, dtype)
+        self.init_thresholds = thresholds
+        self._single = thresholds is None or np.isscalar(thresholds)
+        self.thresholds = [0.5] if thresholds is None else list(np.ravel(thresholds).astype(float))
+        self.accumulator = self.add_weight("accumulator", (len(self.thresholds),))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return confusion_updates({self._count: self.accumulator}, self.thresholds, y_true, y_pred, sample_weight,
+                                 self.dtype)
+
+    def result(self, values=None):
+        out = self._read(self.accumulator, values)
+        return out[0] if self._single else out
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_Count):
+    """The (weighted) number of positives predicted positive (``y_pred > threshold``)."""
+    _count = "true_positives"
+
+
+class FalsePositives(_Count):
+    """The (weighted) number of negatives predicted positive."""
+    _count = "false_positives"
+
+
+class TrueNegatives(_Count):
+    """The (weighted) number of negatives predicted negative."""
+    _count = "true_negatives"
+
+
+class FalseNegatives(_Count):
+    """The (weighted) number of positives predicted negative."""
+    _count = "false_negatives"

@@ -113,7 +113,7 @@ def _optimizer_layout(optimizer):
         return None
     slots = optimizer._slot_vars
     together = _INTERLEAVED.get(type(optimizer).__name__, ())
-    order = [optimizer.iterations] + (["learning_rate"] if optimizer._schedule is None else [])
+    order = [optimizer.variables()[0]] + (["learning_rate"] if optimizer._schedule is None else [])
     order += [slots[kind][p] for p in range(len(params)) for kind in together]
     order += [v for kind in optimizer._slots if kind not in together for v in slots[kind]]
     return order + list(optimizer._global_vars)

@@ -207,6 +207,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             model.stop_training = _strategy(model).any(model.stop_training)
         if model.stop_training:
             break
+    if epochs > initial_epoch and hasattr(model.optimizer, "finalize_variable_values"):
+        model.optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages (Keras 3)
     callback_list.call("on_train_end", logs)
     return history
 

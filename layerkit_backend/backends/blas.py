@@ -8,7 +8,7 @@ time through the library NumPy already loaded (no extra dependency); ``config.bl
 import ctypes
 import re
 
-__all__ = ["blas_info", "set_blas_threads", "get_blas_threads"]
+__all__ = ["blas_info", "set_blas_threads", "get_blas_threads", "cblas_address"]
 
 _PREFIXES = ("scipy_openblas_", "openblas_")
 _SUFFIXES = ("64_", "")
@@ -101,6 +101,19 @@ def _cblas_gemm(dtype):
                                int_t, ctypes.c_void_p, int_t, real, ctypes.c_void_p, int_t]
         _GEMM[dtype] = fn
     return _GEMM[dtype]
+
+
+def cblas_address(name):
+    """(address, integer bits) of the CBLAS routine ``cblas_<name>`` (e.g. 'sgemm') in the OpenBLAS NumPy loaded,
+    or None: the native tier calls it from generated C."""
+    found = _openblas()
+    if found is None:
+        return None
+    lib, prefix, suffix = found
+    fn = getattr(lib, f"{prefix.replace('openblas_', 'cblas_')}{name}{suffix}", None)
+    if fn is None:
+        return None
+    return ctypes.cast(fn, ctypes.c_void_p).value, 64 if suffix.startswith("64") else 32
 
 
 def _operand(m):

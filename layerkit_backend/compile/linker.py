@@ -39,13 +39,15 @@ def _input_check(k, var):
 
 
 def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared_containers, xp, output_format,
-         nan_guard=False, output_device=None):
-    """Compile ``fgraph`` into ``(fn, source, namespace)``.
+         nan_guard=False, output_device=None, thunks=None, order=None):
+    """Compile ``fgraph`` into ``(fn, source, namespace, order)``.
 
     ``fgraph.inputs`` are the user inputs followed by the shared variables (whose containers are
     ``shared_containers``); ``fgraph.outputs`` are the user outputs followed by one update value per entry of
     ``update_containers``. On a GPU, user outputs come back as NumPy copies except where ``output_device[k]``;
-    update values stay on the device.
+    update values stay on the device. ``thunks`` maps nodes to the thunks to call instead of their op's (the
+    native tier's kernels, compile/tiers.py); ``order``, the order an earlier link of this graph returned, saves
+    sorting it again.
     """
     from ..backends import on_device, to_host
 
@@ -59,7 +61,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         args.append(f"i{k}")
         ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
         if isinstance(var.type, TensorType):
-            ns[f"_dt{k}"] = np.dtype(var.type.dtype)
+            ns[f"_dt{k}"] = var.type.np_dtype
             lines.append(_input_check(k, var))
         else:  # another type (e.g. a random state) is checked by its own filter
             lines.append(f"    i{k} = _filter{k}(i{k})")
@@ -78,7 +80,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     # node has read the old value and after the outputs are taken.
     memo = {}
     inputs = set(fgraph.inputs)
-    order = fgraph.toposort()
+    order = fgraph.toposort() if order is None else list(order)
     final = [n for n in order if any(alias_root(n.inputs[i], memo) in inputs for i in _destroyed(n))]
     order = [n for n in order if n not in final] + final
     destroyed = {alias_root(n.inputs[i], memo) for n in final for i in _destroyed(n)}
@@ -101,7 +103,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
 
     def emit(pos, node):
         in_names = [name_of(inp) for inp in node.inputs]
-        ns[f"t{pos}"] = node.op.make_thunk(node, xp)
+        ns[f"t{pos}"] = thunks[node] if thunks is not None and node in thunks else node.op.make_thunk(node, xp)
         ns[f"n{pos}"] = node
         out_names = []
         for j, out in enumerate(node.outputs):
@@ -121,9 +123,9 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     for pos in range(n_body):
         emit(pos, order[pos])
     if nan_guard:
-        from .nanguard import guard
+        from .nanguardmode import guard
 
-        ns["_guard"] = guard
+        ns["_guard"] = nan_guard if callable(nan_guard) else guard  # a Mode may bring its own per-node check
 
     # Outputs that would alias something the caller or a later call could see get a copy.
     protected = {alias_root(v, memo) for v in fgraph.inputs}

@@ -13,6 +13,7 @@ keep every thread.
 import numpy as np
 
 from .. import config
+from .native_loop import native_scan_loop
 
 # A state row at most this many elements: the step's products are small enough to run best on one thread.
 SMALL_STEP_ELEMENTS = 1 << 16
@@ -47,10 +48,11 @@ def make_shaped_loop(op, node, xp):
         loop = loops.get(key)
         if loop is None:
             if len(loops) < MAX_SHAPED_STEPS:
-                step, _ = op.inner.compiled_for(xp, op.mode, key)
+                step, compiled = op.inner.compiled_for(xp, op.mode, key)
             else:
-                step, _ = op.inner.compiled(xp, op.mode)
-            loop = loops[key] = make_loop(op, node, step, xp)
+                step, compiled = op.inner.compiled(xp, op.mode)
+            loop = make_loop(op, node, step, xp)
+            loop = loops[key] = native_scan_loop(op, node, compiled, loop, xp)  # the whole loop in C, when it can
         return loop(n_steps, *inputs)
 
     return shaped_loop

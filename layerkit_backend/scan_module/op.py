@@ -93,8 +93,12 @@ def _compile_step(inputs, outputs, fn_name, xp, mode):
                         no_default_updates=True, name=f"scan step {fn_name}",
                         return_device_arrays=True)   # steps stay on the device
     # The loop calls the generated function itself: inputs are the loop's own buffers, so the
-    # Function-level argument binding and error decoration per step would be pure overhead.
-    return compiled._fn, compiled
+    # Function-level argument binding and error decoration per step would be pure overhead. It reads ``_fn`` at
+    # each step, so the step moves to the native tier when that is ready (compile/tiers.py).
+    def step(*args):
+        return compiled._fn(*args)
+
+    return step, compiled
 
 
 class Scan(Op):
