@@ -19,7 +19,8 @@ Example:
 """
 from . import core, image, linalg, nn, numpy
 from .core import *  # noqa: F401,F403 - ops is the union of its namespaces, as keras.ops
-from .linalg import norm
+from .linalg import (cholesky, cholesky_inverse, det, eigh, inv, logdet, lstsq, matrix_rank, norm, pinv, qr,
+                     slogdet, solve, solve_triangular, svd)
 from .core import __all__ as _core_names
 from .nn import *  # noqa: F401,F403
 from .nn import __all__ as _nn_names
@@ -27,4 +28,5 @@ from .numpy import *  # noqa: F401,F403
 from .numpy import __all__ as _numpy_names
 
 __all__ = sorted(set(_core_names) | set(_nn_names) | set(_numpy_names) - {"tensor"}) + \
-    ["norm", "core", "nn", "numpy", "image", "linalg"]
+    ["cholesky", "cholesky_inverse", "det", "eigh", "inv", "logdet", "lstsq", "matrix_rank", "norm", "pinv", "qr",
+     "slogdet", "solve", "solve_triangular", "svd", "core", "nn", "numpy", "image", "linalg"]

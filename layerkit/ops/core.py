@@ -24,7 +24,7 @@ from ..eager import eager_function, flatten_structure, is_symbolic, rebuild_stru
 __all__ = ["convert_to_tensor", "convert_to_numpy", "is_tensor", "shape", "dtype", "cast", "saturate_cast",
            "stop_gradient", "cond", "switch", "scan", "fori_loop", "while_loop", "map", "vectorized_map", "slice",
            "slice_update", "scatter", "scatter_update", "segment_sum", "segment_max", "segment_min", "segment_prod", "top_k", "in_top_k", "unstack",
-           "erf", "logsumexp", "tensor"]
+           "erf", "erfinv", "logsumexp", "tensor"]
 
 
 def tensor(x, dtype=None):
@@ -114,6 +114,13 @@ def stop_gradient(variable):
 def erf(x):
     """The error function."""
     return T.erf(tensor(x))
+
+
+@eager_function
+def erfinv(x):
+    """The inverse error function."""
+    x = tensor(x)
+    return T.erfinv(x if x.dtype.startswith("float") else T.cast(x, "float32"))
 
 
 @eager_function

@@ -8,5 +8,6 @@ from .numpy_search import *  # noqa: F401,F403
 from .numpy_search import __all__ as _search_names
 from .numpy_shape import *  # noqa: F401,F403
 from .numpy_shape import __all__ as _shape_names
+from .linalg import slogdet
 
-__all__ = list(_math_names) + list(_shape_names) + list(_nan_names) + list(_search_names)
+__all__ = list(_math_names) + list(_shape_names) + list(_nan_names) + list(_search_names) + ["slogdet"]

@@ -32,7 +32,7 @@ __all__ = ["abs", "absolute", "negative", "square", "sqrt", "rsqrt", "cbrt", "ex
            "argmax", "argmin", "count_nonzero", "ptp", "average", "median", "quantile", "cumsum", "cumprod", "clip",
            "where", "select", "isclose", "allclose", "nan_to_num", "diff", "matmul", "dot", "tensordot", "inner",
            "outer", "vdot", "einsum", "trace", "erfc", "sinc", "ldexp", "left_shift", "right_shift", "imag", "isreal",
-           "angle", "percentile", "trapezoid", "kron", "cross"]
+           "angle", "percentile", "trapezoid", "kron", "cross", "i0"]
 
 
 def _named(function, name, doc):
@@ -103,6 +103,7 @@ real = _unary("real", lambda x: x, "real part (real tensors: unchanged)")
 copy = _unary("copy", T.tensor_copy, "copy")
 bitwise_not = _unary("bitwise_not", T.invert, "bitwise not (integers)")
 erfc = _unary("erfc", lambda x: T.erfc(_float(x)), "complementary error function")
+i0 = _unary("i0", lambda x: T.i0(_float(x)), "modified Bessel function of the first kind, order 0")
 sinc = _unary("sinc", lambda x: T.switch(T.eq(x, 0), T.ones_like(_float(x)),
                                          T.sin(np.pi * _float(x)) / (np.pi * _float(x))), "``sin(pi x) / (pi x)``")
 imag = _unary("imag", T.zeros_like, "imaginary part (real tensors: 0)")

@@ -44,6 +44,9 @@ ROWS = [
     ("depth_to_space", lambda a: ops.depth_to_space(a, 2), [(1, 2, 2, 4)]),
     ("rot90", lambda a: ops.rot90(a, k=3), [(2, 3)]),
     ("trapezoid", lambda a: ops.trapezoid(a, axis=0), [(4, 2)]),
+    ("linalg.inv batched", lambda a: ops.linalg.inv(a + 3.0 * np.eye(3)), [(2, 3, 3)]),
+    ("linalg.solve", lambda a, b: ops.linalg.solve(a + 3.0 * np.eye(3), b), [(3, 3), (3, 2)]),
+    ("linalg.cholesky", lambda a: ops.linalg.cholesky(ops.matmul(a, ops.transpose(a)) + np.eye(3)), [(3, 3)]),
 ]
 
 

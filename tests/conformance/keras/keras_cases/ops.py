@@ -29,7 +29,14 @@ def _data(rng):
         "nans": np.array([[1.5, np.nan, -2.0, 0.5], [np.nan, np.nan, 3.0, -1.0], [0.25, 2.0, np.nan, 4.0]], "float32"),
         "bins": np.array([-1.0, 0.0, 0.5, 1.5], dtype="float32"), "v3": grid((2, 3), -1, 1), "w3": grid((2, 3), -1, 1),
         "d2s": grid((1, 2, 3, 8), -1, 1), "s2d": grid((1, 4, 6, 2), -1, 1),
+        "spd": _spd(rng, 3), "spd2": np.stack([_spd(rng, 3), _spd(rng, 3)]), "rhs": grid((3, 2), -1, 1),
     }
+
+
+def _spd(rng, n):
+    """A symmetric positive definite matrix on the 1/64 grid (well conditioned)."""
+    m = np.round(rng.uniform(-1, 1, size=(n, n)) * 8) / 8
+    return (m @ m.T + n * np.eye(n)).astype("float32")
 
 
 # ---------------------------------------------------------------------------------------------- the calls
@@ -263,6 +270,23 @@ IMAGE_LINALG = [
     ("norm_l1", lambda o, d: o.linalg.norm(d["v"], ord=1)), ("norm_inf", lambda o, d: o.linalg.norm(d["a"], ord=np.inf, axis=0)),
     ("norm_fro", lambda o, d: o.linalg.norm(d["m"], ord="fro")), ("norm_matrix_1", lambda o, d: o.linalg.norm(d["m"], ord=1)),
     ("norm_keepdims", lambda o, d: o.linalg.norm(d["a"], axis=-1, keepdims=True)),
+    ("inv", lambda o, d: o.linalg.inv(d["spd"])), ("inv_batched", lambda o, d: o.linalg.inv(d["spd2"])),
+    ("det", lambda o, d: o.linalg.det(d["spd2"])), ("slogdet", lambda o, d: list(o.slogdet(d["m"]))),
+    ("logdet", lambda o, d: o.logdet(d["spd"])), ("solve_vector", lambda o, d: o.linalg.solve(d["spd"], d["rhs"][:, 0])),
+    ("solve_matrix", lambda o, d: o.linalg.solve(d["spd"], d["rhs"])),
+    ("solve_triangular", lambda o, d: o.linalg.solve_triangular(o.tril(d["spd"]), d["rhs"], lower=True)),
+    ("cholesky", lambda o, d: o.linalg.cholesky(d["spd2"])),
+    ("cholesky_inverse", lambda o, d: o.linalg.cholesky_inverse(o.linalg.cholesky(d["spd"]))),
+    ("qr_product_and_abs_r", lambda o, d: [o.matmul(*o.linalg.qr(d["a"])), o.abs(o.linalg.qr(d["a"])[1])]),
+    ("svd_values", lambda o, d: o.linalg.svd(d["a"], compute_uv=False)),
+    ("svd_reconstruction", lambda o, d: (lambda u, s, vt: o.matmul(u * o.expand_dims(s, 0), vt))(
+        *o.linalg.svd(d["a"], full_matrices=False))),
+    ("eigh_values_and_reconstruction", lambda o, d: (lambda w, v: [w, o.matmul(v * o.expand_dims(w, 0),
+                                                                               o.transpose(v))])(*o.linalg.eigh(d["spd"]))),
+    ("pinv", lambda o, d: o.linalg.pinv(d["a"])), ("lstsq", lambda o, d: o.linalg.lstsq(d["a"], d["v"][:3])),
+    ("matrix_rank", lambda o, d: o.linalg.matrix_rank(d["a"])),
+    ("matrix_rank_deficient", lambda o, d: o.linalg.matrix_rank(o.outer(d["v"], d["w"]))),
+    ("erfinv", lambda o, d: o.erfinv(d["unit"])), ("i0", lambda o, d: o.i0(d["a"])),
 ]
 
 ROWS = {"numpy": ELEMENTWISE + REDUCTIONS + PRODUCTS + SHAPES + NAN_AND_SEARCH, "core": CORE, "nn": NN,
