@@ -9,14 +9,22 @@ A program written for Keras runs with ``keras`` replaced by ``layerkit``::
 """
 from . import (activations, backend, callbacks, config, constraints, distribute, initializers, layers, losses, metrics,
                models, ops, optimizers, preprocessing, random, regularizers, saving, utils)
-from .layers import Input, Layer
+from .initializers import Initializer
+from .layers import Input, InputSpec, Layer
 from .losses import Loss
 from .metrics import Metric
 from .models import Model, Sequential
 from .optimizers import Optimizer
+from .regularizers import Regularizer
 from .variables import Variable
 
 __version__ = "0.1.0"
 __all__ = ["activations", "backend", "callbacks", "config", "constraints", "distribute", "initializers", "layers", "losses",
            "metrics", "models", "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
-           "Input", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential", "Variable"]
+           "Initializer", "Input", "InputSpec", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
+           "Sequential", "Variable", "version"]
+
+
+def version():
+    """layerkit's version (Keras's ``keras.version()``)."""
+    return __version__

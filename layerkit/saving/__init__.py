@@ -6,7 +6,7 @@ Example:
 """
 import os
 
-from ..layers.base import register_keras_serializable
+from ..layers.base import get_registered_object, register_keras_serializable
 from . import hdf5, keras_archive
 from .hdf5 import model_from_json, model_to_json
 from .keras3_weights import load_weights, save_weights
@@ -14,7 +14,9 @@ from .model_config import custom_object_scope, model_from_config, model_to_confi
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
            "model_to_config", "model_from_config", "custom_object_scope", "register_keras_serializable",
-           "get_custom_objects", "get_registered_name"]
+           "get_custom_objects", "get_registered_name", "get_registered_object", "CustomObjectScope"]
+
+CustomObjectScope = custom_object_scope   # Keras's class name for the same scope (a public alias)
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
