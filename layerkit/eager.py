@@ -13,11 +13,11 @@ traced step. A symbolic tensor among the arguments, or a call while a graph is b
 Example:
     >>> import numpy as np
     >>> import layerkit_backend.tensor as T
+from layerkit_backend.bounded_cache import BoundedCache
     >>> double = eager_function(lambda x: 2 * T.as_tensor_variable(x))
     >>> double(np.ones(3, "float32")).tolist()
     [2.0, 2.0, 2.0]
 """
-import collections
 import functools
 import threading
 
@@ -25,6 +25,7 @@ import numpy as np
 
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
+from layerkit_backend.bounded_cache import BoundedCache
 
 from . import tracing
 
@@ -98,29 +99,9 @@ def as_placeholder_value(value):
     return (array.dtype, array.shape), array
 
 
-class CompiledCache:
+def CompiledCache(size=_CACHE_SIZE):
     """A bounded least-recently-used map from a call signature to its compiled function (thread-safe)."""
-
-    def __init__(self, size=_CACHE_SIZE):
-        self.size, self._entries, self._lock = size, collections.OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key, value):
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
-
-    def __len__(self):
-        return len(self._entries)
+    return BoundedCache(size)
 
 
 _FUNCTIONS = CompiledCache()
@@ -202,7 +183,7 @@ def run_compiled(fn, args, kwargs, cache=_FUNCTIONS, key_prefix=(), trace=trace_
     if compiled is None:
         compiled = _compile(fn, args, kwargs, leaves, description, concrete, trace)
         if key is not None:
-            cache.put(key, compiled)
+            cache[key] = compiled
     return compiled(arrays)
 
 

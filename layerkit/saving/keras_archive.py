@@ -31,7 +31,7 @@ from .atomic_file import atomic_path
 from .hdf5 import _ensure_optimizer_slots
 from .keras3_config import keras3_model_config, plain_compile_config
 from .keras3_weights import read_weights, write_weights
-from .model_config import custom_object_scope, model_from_config
+from .model_config import custom_object_scope, json_default, model_from_config
 
 __all__ = ["save_keras_archive", "load_keras_archive", "is_keras_archive", "KERAS_FORMAT_VERSION"]
 
@@ -48,23 +48,13 @@ def is_keras_archive(filepath):
     return os.path.isfile(path) and zipfile.is_zipfile(path)
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} to config.json")
-
-
 def save_keras_archive(model, filepath, overwrite=True):
     """Writes ``model`` (Sequential or functional) to a ``.keras`` file that Keras 3 loads.
 
     Example:
         >>> # save_keras_archive(model, "m.keras")
     """
-    config = json.dumps(keras3_model_config(model), default=_json_default)
+    config = json.dumps(keras3_model_config(model), default=json_default)
     metadata = json.dumps({"keras_version": KERAS_FORMAT_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                            "layerkit_version": _layerkit_version()})
