@@ -22,6 +22,7 @@ import layerkit_backend.tensor as T
 from layerkit_backend.tensor import nnet
 
 from . import backend as K
+from .eager import eager_function
 from .layers.base import get_registered_object
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
@@ -288,7 +289,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
     Args:
         y_true: class indices of shape ``y_pred.shape[:-1]`` (e.g. (batch,) or (batch, t)), or with a trailing
             axis of 1 (e.g. (batch, 1)). Float labels are cast to integers.
-        y_pred: probabilities over the last axis (clipped to [eps, 1 - eps]) or logits if ``from_logits``.
+        y_pred: probabilities over the last axis (normalised, then clipped to [eps, 1 - eps]) or logits if
+            ``from_logits``.
         ignore_class: a label whose samples get loss 0 (e.g. padding); the result carries the kept positions as
             its ``_keras_mask``, so a ``Loss`` (and ``compile``) averages over those only.
 
@@ -311,7 +313,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
     else:
         eps = _eps(y_pred.dtype)
         one_hot = T.eq(T.shape_padright(labels), T.arange(T.shape(y_pred)[-1], dtype="int64"))
-        loss = -T.sum(T.cast(one_hot, y_pred.dtype) * T.log(T.clip(y_pred, eps, 1.0 - eps)), axis=-1)
+        probs = y_pred / T.sum(y_pred, axis=-1, keepdims=True)   # normalised first, as Keras (and the dense loss)
+        loss = -T.sum(T.cast(one_hot, y_pred.dtype) * T.log(T.clip(probs, eps, 1.0 - eps)), axis=-1)
     if ignore_class is not None:
         keep = T.neq(labels, ignore_class)
         loss = loss * T.cast(keep, loss.dtype)
@@ -489,6 +492,7 @@ class Loss:
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Loss implement call(y_true, y_pred)")
 
+    @eager_function   # on NumPy arrays: the loss now, as a NumPy value (Keras 3's eager call)
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
         losses = self.call(y_true, y_pred)

@@ -20,8 +20,20 @@ _COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negativ
 
 
 class Metric:
-    """Base of stateful metrics: subclasses create variables with ``add_weight`` and implement
-    ``update_state`` (returning update pairs) and ``result(values=None)``."""
+    """Base of stateful metrics: subclasses create variables with ``add_weight`` (or Keras 3's ``add_variable``)
+    and implement ``update_state`` and ``result``. ``update_state`` may return update pairs (layerkit's metrics)
+    or assign its variables (``self.total.assign_add(...)``, Keras 3's way); ``result`` may take ``values``
+    (the engine's new values) or read the variables. Called on NumPy arrays, ``update_state`` and ``result`` act
+    now (see ``layerkit.eager``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from .eager import metric_result, metric_update_state   # the eager and traced calls of any subclass
+
+        for name, wrap in (("update_state", metric_update_state), ("result", metric_result)):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_eager_wrapped", False):
+                setattr(cls, name, wrap(method))
 
     def __init__(self, name=None, dtype=None):
         # without a name, Keras 3 names metric objects like layers: 'auc', then 'auc_1'... (history keys follow)
@@ -29,14 +41,28 @@ class Metric:
         self.dtype = dtype or K.floatx()
         self._variables = []
 
-    def add_weight(self, name, shape=(), initializer="zeros", dtype=None):
-        """A zero-initialised shared variable named '<metric>/<name>', tracked for ``reset_state``."""
-        if initializer != "zeros":
-            raise ValueError(f"{self.name}: metric variables start at 'zeros', received initializer {initializer!r}")
-        value = np.zeros(shape, dtype=dtype or self.dtype)
-        var = lb.shared(value, name=f"{self.name}/{name}", shape=value.shape)
+    def add_weight(self, *args, **kwargs):
+        """A variable named '<metric>/<name>' (zeros by default), tracked for ``reset_state``: Keras 2's
+        ``add_weight(name, shape=(), initializer='zeros', dtype=None)`` or Keras 3's keywords."""
+        names = ("name", "shape", "initializer", "dtype") if args and isinstance(args[0], str) else \
+            ("shape", "initializer", "dtype", "name")
+        given = dict(zip(names, args), **kwargs)
+        return self.add_variable(given.get("shape", ()), given.get("initializer") or "zeros", given.get("dtype"),
+                                 name=given.get("name"))
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Keras 3's ``Metric.add_variable``: a variable of ``shape`` set by ``initializer``."""
+        from .variables import Variable
+
+        name = name or f"variable_{len(self._variables)}"
+        var = Variable(initializer, shape=tuple(shape), dtype=dtype or self.dtype, name=f"{self.name}/{name}")
         self._variables.append(var)
         return var
+
+    def __call__(self, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` then ``result()`` (Keras's ``metric(y_true, y_pred)``)."""
+        self.update_state(*args, **kwargs)
+        return self.result()
 
     @property
     def variables(self):

@@ -23,6 +23,7 @@ import layerkit_backend.tensor as T
 
 from layerkit import optimizer_schedules as schedules
 from layerkit.initializers import deserialize_object
+from layerkit.tracing import record_assignments
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "AdamW", "Lion", "Ftrl",
            "Adafactor", "Lamb", "schedules", "serialize", "deserialize", "get"]
@@ -193,7 +194,7 @@ class Optimizer:
     def get_updates(self, loss, params):
         """Update pairs for ``params``, their slots and ``iterations`` minimising the scalar ``loss``."""
         params = list(params)
-        return self.apply_gradients(zip(lb.grad(loss, params), params))
+        return self._gradient_updates(zip(lb.grad(loss, params), params))
 
     def _clip(self, grads):
         if self.clipnorm is not None:
@@ -211,7 +212,28 @@ class Optimizer:
         return {}, []
 
     def apply_gradients(self, grads_and_vars):
-        """Update pairs applying ``[(gradient, variable), ...]``, with ``iterations`` incremented."""
+        """Update pairs applying ``[(gradient, variable), ...]``, with ``iterations`` incremented.
+
+        Inside a custom ``train_step`` (a step that collects assignments) the pairs are also recorded, so the
+        step's compiled function applies them: Keras 3's ``optimizer.apply_gradients(zip(grads, variables))``.
+        """
+        grads_and_vars = list(grads_and_vars)
+        pairs = self._gradient_updates(grads_and_vars)
+        # Keras 3 applies a variable's constraint after the step (the built-in training step does it itself)
+        record_assignments([(v, v.constraint(new) if getattr(v, "constraint", None) is not None else new)
+                            for v, new in pairs], boundary=[g for g, _ in grads_and_vars])
+        return pairs
+
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3's ``optimizer.apply(grads, trainable_variables)``: ``apply_gradients(zip(grads, variables))``
+        (the variables default to those the optimizer has already seen, in order)."""
+        variables = list(self._params) if trainable_variables is None else list(trainable_variables)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: {len(grads)} gradients for {len(variables)} variables")
+        return self.apply_gradients(zip(grads, variables))
+
+    def _gradient_updates(self, grads_and_vars):
         pairs = [(g, p) for g, p in grads_and_vars]
         params = [p for _, p in pairs]
         self._build(params)

@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["Sequence", "to_arrays", "as_data_array", "check_batch_size", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
+__all__ = ["Sequence", "PyDataset", "to_arrays", "as_data_array", "check_batch_size", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
            "array_batches", "shard_slice", "is_batch_source", "check_targets"]
 
 
@@ -43,6 +43,36 @@ class Sequence:
     def __iter__(self):
         for index in range(len(self)):
             yield self[index]
+
+
+class PyDataset(Sequence):
+    """Keras 3's batch source: ``__len__`` (batches per epoch) and ``__getitem__(index)`` returning ``x``,
+    ``(x, y)`` or ``(x, y, sample_weight)``. As in Keras 3, ``fit`` takes its batches in order (``shuffle`` does
+    not apply: shuffle inside ``on_epoch_end`` if you want to) and calls ``on_epoch_begin``/``on_epoch_end``.
+    ``workers``, ``use_multiprocessing`` and ``max_queue_size`` are accepted; batches are made in the calling
+    thread.
+
+    Example:
+        >>> import numpy as np
+        >>> class Ones(PyDataset):
+        ...     def __len__(self):
+        ...         return 2
+        ...     def __getitem__(self, index):
+        ...         return np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+        >>> Ones().num_batches
+        2
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing, self.max_queue_size = workers, use_multiprocessing, max_queue_size
+
+    @property
+    def num_batches(self):
+        """The number of batches per epoch (``len(self)``)."""
+        return len(self)
+
+    def on_epoch_begin(self):
+        """Called before every epoch."""
 
 
 def is_batch_source(data):
