@@ -46,7 +46,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, alpha=None):
     slope = negative_slope if alpha is None else alpha
     x = T.as_tensor_variable(x)
     if threshold == 0 and max_value is None:
-        return nnet.relu(x, slope)
+        return _leaky(x, slope)
     negative = 0.0 if slope == 0 else (x - threshold) * slope
     out = T.switch(T.ge(x, threshold), x, negative)
     if max_value is not None:
@@ -63,7 +63,12 @@ def leaky_relu(x, negative_slope=0.2):
         >>> leaky_relu(x).eval({x: [-1.0, 2.0]}).tolist()
         [-0.2, 2.0]
     """
-    return nnet.relu(x, negative_slope)
+    return _leaky(T.as_tensor_variable(x), negative_slope)
+
+
+def _leaky(x, slope):
+    # Keras's relu: gradient 0 at x == 0 (the backend's nnet.relu follows Theano, whose gradient there is 0.5)
+    return T.relu(x) if slope == 0 else T.switch(T.gt(x, 0), x, x * slope)
 
 
 def relu6(x):

@@ -657,7 +657,8 @@ def inverted_dropout(x, level, streams, noise_shape=None, owner="dropout"):
                              f"has rank {x.ndim} (shape {x.type.shape})")
         size = tuple(shape[i] if s is None else s for i, s in enumerate(noise_shape))
         pattern = [s == 1 for s in noise_shape]
-    keep = streams.binomial(size, p=1.0 - level, dtype=x.dtype)
+    # uniform < p, not binomial: the streams hold NumPy RandomStates (Theano's), whose binomial is 4x slower
+    keep = T.cast(T.lt(streams.uniform(size, dtype=x.dtype), 1.0 - level), x.dtype)
     if pattern is not None:
         keep = T.patternbroadcast(keep, pattern)
     return x * keep / (1.0 - level)

@@ -21,7 +21,7 @@ from .training.progress import ProgressPrinter
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback", "ProgbarLogger",
-           "BackupAndRestore"]
+           "BackupAndRestore", "TensorBoard"]
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
           "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
@@ -425,3 +425,6 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self._path):
             os.remove(self._path)
+
+
+from .tensorboard import TensorBoard  # noqa: E402  (its module imports Callback from here)

@@ -22,6 +22,7 @@ import layerkit_backend.tensor as T
 from layerkit_backend.tensor import nnet
 
 from . import backend as K
+from .eager import eager_function
 from .layers.base import get_registered_object
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
@@ -31,7 +32,9 @@ __all__ = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentag
            "huber_loss", "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Hinge", "SquaredHinge", "CategoricalHinge",
            "LogCosh", "Huber", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
-           "KLDivergence", "Poisson", "CosineSimilarity", "REDUCTIONS", "squeeze_or_expand_to_same_rank",
+           "KLDivergence", "Poisson", "CosineSimilarity", "binary_focal_crossentropy",
+           "categorical_focal_crossentropy", "dice", "tversky", "ctc", "BinaryFocalCrossentropy",
+           "CategoricalFocalCrossentropy", "Dice", "Tversky", "CTC", "REDUCTIONS", "squeeze_or_expand_to_same_rank",
            "reduce_weighted_values", "is_builtin", "serialize", "deserialize", "get"]
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight", "auto", None)
@@ -286,7 +289,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
     Args:
         y_true: class indices of shape ``y_pred.shape[:-1]`` (e.g. (batch,) or (batch, t)), or with a trailing
             axis of 1 (e.g. (batch, 1)). Float labels are cast to integers.
-        y_pred: probabilities over the last axis (clipped to [eps, 1 - eps]) or logits if ``from_logits``.
+        y_pred: probabilities over the last axis (normalised, then clipped to [eps, 1 - eps]) or logits if
+            ``from_logits``.
         ignore_class: a label whose samples get loss 0 (e.g. padding); the result carries the kept positions as
             its ``_keras_mask``, so a ``Loss`` (and ``compile``) averages over those only.
 
@@ -309,7 +313,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, 
     else:
         eps = _eps(y_pred.dtype)
         one_hot = T.eq(T.shape_padright(labels), T.arange(T.shape(y_pred)[-1], dtype="int64"))
-        loss = -T.sum(T.cast(one_hot, y_pred.dtype) * T.log(T.clip(y_pred, eps, 1.0 - eps)), axis=-1)
+        probs = y_pred / T.sum(y_pred, axis=-1, keepdims=True)   # normalised first, as Keras (and the dense loss)
+        loss = -T.sum(T.cast(one_hot, y_pred.dtype) * T.log(T.clip(probs, eps, 1.0 - eps)), axis=-1)
     if ignore_class is not None:
         keep = T.neq(labels, ignore_class)
         loss = loss * T.cast(keep, loss.dtype)
@@ -487,6 +492,7 @@ class Loss:
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Loss implement call(y_true, y_pred)")
 
+    @eager_function   # on NumPy arrays: the loss now, as a NumPy value (Keras 3's eager call)
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
         losses = self.call(y_true, y_pred)
@@ -562,15 +568,33 @@ KLDivergence = _wrapper_class("KLDivergence", kl_divergence, "kl_divergence")
 Poisson = _wrapper_class("Poisson", poisson, "poisson")
 CosineSimilarity = _wrapper_class("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
 
+# Keras 3's further losses live in modules of their own (imported here, after what they use is defined)
+from .losses_ctc import ctc  # noqa: E402
+from .losses_focal import binary_focal_crossentropy, categorical_focal_crossentropy  # noqa: E402
+from .losses_overlap import dice, tversky  # noqa: E402
+
+BinaryFocalCrossentropy = _wrapper_class("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                         "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
+                                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+CategoricalFocalCrossentropy = _wrapper_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
+                                              "categorical_focal_crossentropy", alpha=0.25, gamma=2.0,
+                                              from_logits=False, label_smoothing=0.0, axis=-1)
+Dice = _wrapper_class("Dice", dice, "dice", axis=None)
+Tversky = _wrapper_class("Tversky", tversky, "tversky", alpha=0.5, beta=0.5, axis=None)
+CTC = _wrapper_class("CTC", ctc, "ctc")
+
 _CLASSES = {c.__name__: c for c in (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
                                     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge, SquaredHinge,
                                     CategoricalHinge, LogCosh, Huber, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy, BinaryCrossentropy, KLDivergence, Poisson,
-                                    CosineSimilarity)}
+                                    CosineSimilarity, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice,
+                                    Tversky, CTC)}
 _FUNCTIONS = {f.__name__: f for f in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
                                       log_cosh, huber, categorical_crossentropy, sparse_categorical_crossentropy,
-                                      binary_crossentropy, kl_divergence, poisson, cosine_similarity)}
+                                      binary_crossentropy, kl_divergence, poisson, cosine_similarity,
+                                      binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+                                      ctc)}
 _FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
                   kullback_leibler_divergence=kl_divergence, huber_loss=huber, cosine_proximity=cosine_similarity,
                   bce=binary_crossentropy, cce=categorical_crossentropy)

@@ -20,31 +20,38 @@ Example:
     >>> float(f(np.float32([1, 2]))), float(f(np.float32([6])))
     (1.5, 3.0)
 """
+import numpy as np
+
 import layerkit_backend.tensor as T
 
 from . import backend as K
 from . import losses as _losses
 from .layers.base import to_snake_case
-from .metrics_confusion import AUC, Metric, Precision, Recall
+from .metrics_confusion import (AUC, FalseNegatives, FalsePositives, Metric, Precision, Recall, TrueNegatives,
+                                TruePositives)
+from .metrics_scores import BinaryIoU, F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "accuracy", "mse", "mae", "mape", "msle", "mean_squared_error",
            "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "hinge",
            "squared_hinge", "categorical_hinge", "logcosh", "log_cosh", "kld", "kl_divergence", "poisson",
            "cosine_similarity", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-           "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
-           "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-           "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-           "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "Poisson", "KLDivergence", "Hinge",
-           "SquaredHinge", "CategoricalHinge", "BinaryCrossentropy", "CategoricalCrossentropy",
-           "SparseCategoricalCrossentropy", "AUC", "Precision", "Recall", "AccuracyMarker",
+           "binary_focal_crossentropy", "categorical_focal_crossentropy", "huber", "Metric", "Mean", "Sum",
+           "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+           "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError", "CosineSimilarity",
+           "LogCoshError", "Poisson", "KLDivergence", "Hinge", "SquaredHinge", "CategoricalHinge",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "AUC", "Precision",
+           "Recall", "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "R2Score", "FBetaScore",
+           "F1Score", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU", "AccuracyMarker",
            "resolve_accuracy", "serialize", "deserialize", "get"]
 
 # Loss functions double as metrics (Keras does the same), except cosine similarity (positive as a metric).
-from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,  # noqa
-                     hinge, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
-                     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse, msle,
-                     poisson, sparse_categorical_crossentropy, squared_hinge)
+from .losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,  # noqa
+                     categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, kld, log_cosh,
+                     logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 
 
 def _float(x):
@@ -312,19 +319,80 @@ class RootMeanSquaredError(Mean):
         return T.sqrt(super().result(values))
 
 
+class R2Score(Metric):
+    """The coefficient of determination ``1 - SSE / SST`` per target column, from running sums (Keras 3's):
+    ``class_aggregation`` 'uniform_average' (mean over columns), 'variance_weighted_average' or None (one per
+    column); ``num_regressors > 0`` gives the adjusted score."""
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+        super().__init__(name, dtype)
+        if class_aggregation not in ("uniform_average", "variance_weighted_average", None):
+            raise ValueError(f"R2Score: expected class_aggregation 'uniform_average', 'variance_weighted_average' or "
+                             f"None, received {class_aggregation!r}")
+        if int(num_regressors) < 0:
+            raise ValueError(f"R2Score: expected num_regressors >= 0, received {num_regressors!r}")
+        self.class_aggregation, self.num_regressors = class_aggregation, int(num_regressors)
+        self._sums = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _same_rank(T.cast(T.as_tensor_variable(y_true), self.dtype),
+                                    T.cast(T.as_tensor_variable(y_pred), self.dtype))
+        if y_true.ndim != 2 or y_true.type.shape[-1] is None:
+            raise ValueError(f"R2Score: expected 2-d (batch, outputs) targets with a known number of outputs, "
+                             f"received shape {y_true.type.shape}")
+        if self._sums is None:
+            width = (y_true.type.shape[-1],)
+            self._sums = {name: self.add_weight(name, width) for name in ("squared_sum", "sum", "total_mse",
+                                                                         "count")}
+            self._sums["num_samples"] = self.add_weight("num_samples", (), dtype="int64")
+        w = T.ones_like(y_true) if sample_weight is None else _weights_like(y_true, sample_weight)
+        terms = {"sum": T.sum(y_true * w, axis=0), "squared_sum": T.sum(y_true * y_true * w, axis=0),
+                 "total_mse": T.sum(T.sqr(y_true - y_pred) * w, axis=0), "count": T.sum(w, axis=0),
+                 "num_samples": T.cast(T.prod(T.shape(y_true)), "int64")}
+        return [(var, var + T.cast(terms[name], var.dtype)) for name, var in self._sums.items()]
+
+    def result(self, values=None):
+        if self._sums is None:
+            return T.constant(np.float32(0.0))
+        read = {name: self._read(var, values) for name, var in self._sums.items()}
+        mean = read["sum"] / read["count"]
+        total = read["squared_sum"] - read["sum"] * mean
+        raw = 1 - read["total_mse"] / total
+        raw = T.switch(T.isinf(raw), T.zeros_like(raw), raw)
+        if self.class_aggregation == "uniform_average":
+            score = T.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = T.sum(total * raw) / T.sum(total)
+        else:
+            score = raw
+        if self.num_regressors:
+            n = T.cast(read["num_samples"], self.dtype)
+            adjusted = 1.0 - (1.0 - score) * (n - 1.0) / (n - self.num_regressors - 1.0)
+            # Keras falls back to the plain score when there are too few samples
+            score = T.switch(T.gt(n - 1, self.num_regressors), adjusted, score)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
+
+
 _CLASSES = {c.__name__: c for c in (Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                     SparseCategoricalAccuracy, TopKCategoricalAccuracy,
                                     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
                                     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                                     CosineSimilarity, LogCoshError, Poisson, KLDivergence, Hinge, SquaredHinge,
                                     CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
-                                    SparseCategoricalCrossentropy, AUC, Precision, Recall)}
+                                    SparseCategoricalCrossentropy, AUC, Precision, Recall, TruePositives,
+                                    FalsePositives, TrueNegatives, FalseNegatives, R2Score, FBetaScore, F1Score,
+                                    IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU)}
 _FUNCTIONS = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                       top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
                                       mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge,
                                       log_cosh, kl_divergence, poisson, cosine_similarity, binary_crossentropy,
-                                      categorical_crossentropy, sparse_categorical_crossentropy)}
+                                      categorical_crossentropy, sparse_categorical_crossentropy,
+                                      binary_focal_crossentropy, categorical_focal_crossentropy, huber)}
 _FUNCTIONS.update(mse=mse, mae=mae, mape=mape, msle=msle, logcosh=log_cosh, kld=kl_divergence,
                   top_k_acc=top_k_categorical_accuracy)
 # Keras 3 also accepts a metric class's snake_case name ('root_mean_squared_error', 'auc'...)

@@ -1,4 +1,5 @@
-"""The ``Metric`` base and the confusion-count metrics ``AUC``, ``Precision``, ``Recall`` (all re-exported by
+"""The ``Metric`` base and the confusion-count metrics ``AUC``, ``Precision``, ``Recall`` and the four counts
+``TruePositives``, ``FalsePositives``, ``TrueNegatives``, ``FalseNegatives`` (all re-exported by
 ``layerkit.metrics``).
 
 Each keeps true/false positive/negative counts per threshold in shared variables; a prediction counts as
@@ -12,14 +13,27 @@ import layerkit_backend.tensor as T
 from . import backend as K
 from .layers.base import auto_name, to_snake_case
 
-__all__ = ["Metric", "AUC", "Precision", "Recall", "confusion_updates"]
+__all__ = ["Metric", "AUC", "Precision", "Recall", "TruePositives", "FalsePositives", "TrueNegatives",
+           "FalseNegatives", "confusion_updates"]
 
 _COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
 
 class Metric:
-    """Base of stateful metrics: subclasses create variables with ``add_weight`` and implement
-    ``update_state`` (returning update pairs) and ``result(values=None)``."""
+    """Base of stateful metrics: subclasses create variables with ``add_weight`` (or Keras 3's ``add_variable``)
+    and implement ``update_state`` and ``result``. ``update_state`` may return update pairs (layerkit's metrics)
+    or assign its variables (``self.total.assign_add(...)``, Keras 3's way); ``result`` may take ``values``
+    (the engine's new values) or read the variables. Called on NumPy arrays, ``update_state`` and ``result`` act
+    now (see ``layerkit.eager``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from .eager import metric_result, metric_update_state   # the eager and traced calls of any subclass
+
+        for name, wrap in (("update_state", metric_update_state), ("result", metric_result)):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_eager_wrapped", False):
+                setattr(cls, name, wrap(method))
 
     def __init__(self, name=None, dtype=None):
         # without a name, Keras 3 names metric objects like layers: 'auc', then 'auc_1'... (history keys follow)
@@ -27,14 +41,28 @@ class Metric:
         self.dtype = dtype or K.floatx()
         self._variables = []
 
-    def add_weight(self, name, shape=(), initializer="zeros", dtype=None):
-        """A zero-initialised shared variable named '<metric>/<name>', tracked for ``reset_state``."""
-        if initializer != "zeros":
-            raise ValueError(f"{self.name}: metric variables start at 'zeros', received initializer {initializer!r}")
-        value = np.zeros(shape, dtype=dtype or self.dtype)
-        var = lb.shared(value, name=f"{self.name}/{name}", shape=value.shape)
+    def add_weight(self, *args, **kwargs):
+        """A variable named '<metric>/<name>' (zeros by default), tracked for ``reset_state``: Keras 2's
+        ``add_weight(name, shape=(), initializer='zeros', dtype=None)`` or Keras 3's keywords."""
+        names = ("name", "shape", "initializer", "dtype") if args and isinstance(args[0], str) else \
+            ("shape", "initializer", "dtype", "name")
+        given = dict(zip(names, args), **kwargs)
+        return self.add_variable(given.get("shape", ()), given.get("initializer") or "zeros", given.get("dtype"),
+                                 name=given.get("name"))
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Keras 3's ``Metric.add_variable``: a variable of ``shape`` set by ``initializer``."""
+        from .variables import Variable
+
+        name = name or f"variable_{len(self._variables)}"
+        var = Variable(initializer, shape=tuple(shape), dtype=dtype or self.dtype, name=f"{self.name}/{name}")
         self._variables.append(var)
         return var
+
+    def __call__(self, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` then ``result()`` (Keras's ``metric(y_true, y_pred)``)."""
+        self.update_state(*args, **kwargs)
+        return self.result()
 
     @property
     def variables(self):
@@ -65,6 +93,18 @@ class Metric:
         return cls(**config)
 
 
+def _flat_weights(sample_weight, y_true, dtype):
+    """Per-entry weights of ``y_true``, flattened: a (batch,) weight is repeated over the other axes (a trailing
+    axis of 1 is dropped first), so it never broadcasts (batch,) against (batch, 1) into a square."""
+    y_true = T.as_tensor_variable(y_true)
+    w = T.cast(T.as_tensor_variable(sample_weight), dtype)
+    if w.ndim == y_true.ndim + 1 and w.type.shape[-1] == 1:
+        w = T.squeeze(w, axis=-1)
+    while w.ndim < y_true.ndim:
+        w = T.shape_padright(w)
+    return T.flatten(w * T.ones_like(T.cast(y_true, dtype)), 1)
+
+
 def confusion_updates(variables, thresholds, y_true, y_pred, sample_weight=None, dtype=None):
     """Update pairs adding this batch's weighted confusion counts to ``variables`` (a dict keyed by the
     names in ``_COUNTS``, each a vector with one entry per threshold)."""
@@ -73,8 +113,7 @@ def confusion_updates(variables, thresholds, y_true, y_pred, sample_weight=None,
     labels = T.flatten(T.neq(y_true, 0), 1)
     thresholds = T.constant(np.asarray(thresholds, dtype=dtype))
     predicted = T.gt(T.shape_padleft(y_pred), T.shape_padright(thresholds))  # (thresholds, samples)
-    weight = T.ones_like(y_pred) if sample_weight is None else \
-        T.flatten(T.cast(sample_weight, dtype) * T.ones_like(T.cast(y_true, dtype)), 1)
+    weight = T.ones_like(y_pred) if sample_weight is None else _flat_weights(sample_weight, y_true, dtype)
     weight = T.shape_padleft(weight)
     positive, negative = T.shape_padleft(labels), T.logical_not(T.shape_padleft(labels))
     counts = {"true_positives": T.and_(predicted, positive), "false_positives": T.and_(predicted, negative),
@@ -214,3 +253,47 @@ class Recall(_ThresholdMetric):
 
     def _compute(self, tp, fn):
         return _ratio(tp, tp + fn)
+
+
+class _Count(Metric):
+    """One confusion count, weighted, at one threshold (a scalar) or several (a vector); default 0.5."""
+
+    _count = None
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name, dtype)
+        self.init_thresholds = thresholds
+        self._single = thresholds is None or np.isscalar(thresholds)
+        self.thresholds = [0.5] if thresholds is None else list(np.ravel(thresholds).astype(float))
+        self.accumulator = self.add_weight("accumulator", (len(self.thresholds),))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return confusion_updates({self._count: self.accumulator}, self.thresholds, y_true, y_pred, sample_weight,
+                                 self.dtype)
+
+    def result(self, values=None):
+        out = self._read(self.accumulator, values)
+        return out[0] if self._single else out
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_Count):
+    """The (weighted) number of positives predicted positive (``y_pred > threshold``)."""
+    _count = "true_positives"
+
+
+class FalsePositives(_Count):
+    """The (weighted) number of negatives predicted positive."""
+    _count = "false_positives"
+
+
+class TrueNegatives(_Count):
+    """The (weighted) number of negatives predicted negative."""
+    _count = "true_negatives"
+
+
+class FalseNegatives(_Count):
+    """The (weighted) number of positives predicted negative."""
+    _count = "false_negatives"

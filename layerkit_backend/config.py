@@ -9,7 +9,7 @@ by accident (see docs/architecture.md, "dtype rules").
 import os
 import re
 
-__all__ = ["config", "Config"]
+__all__ = ["config", "Config", "WarnFlags"]
 
 
 def _default_native_cache():
@@ -21,7 +21,8 @@ _DEFAULTS = {
     "floatX": "float32",        # dtype of T.matrix() & co, and of Python floats mixed with integer tensors
     "device": "cpu",            # 'cpu' (NumPy), 'cuda' / 'cuda<index>' (CuPy), or 'auto' (a GPU when one works)
     "mode": "FAST_RUN",         # default compile mode: 'FAST_RUN' or 'FAST_COMPILE' (no rewrites)
-    "compute_test_value": "off",
+    "compute_test_value": "off",  # 'warn'/'raise'/'ignore': ops compute tag.test_value as the graph is built
+    "print_test_value": False,
     "on_unused_input": "raise",
     "cast_policy": "custom",
     "print_global_stats": "False",
@@ -43,9 +44,20 @@ _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"),
     "on_unused_input": ("raise", "warn", "ignore"),
+    "compute_test_value": ("off", "ignore", "warn", "raise", "pdb"),
     "allocator": ("tuned", "system"),
     "linker": ("auto", "tiered", "native", "numpy"),
 }
+
+
+class WarnFlags:
+    """Theano's ``config.warn.*`` switches (warnings about old bugs of Theano's): accepted and remembered, and
+    otherwise ignored (layerkit has none of those bugs to warn about). An unset one reads False."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return False
 
 
 class Config:
@@ -53,10 +65,14 @@ class Config:
 
     def __init__(self, env_value):
         object.__setattr__(self, "_values", dict(_DEFAULTS))
+        object.__setattr__(self, "warn", WarnFlags())
         for item in filter(None, (s.strip() for s in env_value.split(","))):
             if "=" not in item:
                 raise ValueError(f"LAYERKIT_FLAGS: expected 'name=value', received {item!r}")
             name, value = (s.strip() for s in item.split("=", 1))
+            if name.startswith("warn."):
+                setattr(self.warn, name[5:], value)
+                continue
             setattr(self, name, value)
 
     def __getattr__(self, name):

@@ -7,12 +7,13 @@ import numpy as np
 
 from .config import config
 from .graph.basic import Apply, Op, Variable
-from .graph.traversal import clone_replace, io_toposort
+from .graph.traversal import ancestors, clone_replace, io_toposort, note_depends_on
 from .tensor.type import FLOAT_DTYPES, TensorType
 from .tensor.variable import as_tensor_variable
 
 __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad", "zero_grad", "disconnected_grad",
-           "consider_constant", "grad_clip", "grad_scale", "grad_undefined", "DisconnectedInputError",
+           "consider_constant", "grad_clip", "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
+           "subgraph_grad", "DisconnectedInputError",
            "NullTypeGradError", "GradientError", "numeric_grad"]
 
 
@@ -43,6 +44,12 @@ class _Undefined:
 def grad_undefined(op, index, x, comment=""):
     """For an op's grad rule: the gradient with respect to input ``index`` is mathematically undefined."""
     return _Undefined(f"{op}: gradient with respect to input {index} ({x}) is undefined. {comment}".strip())
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """For an op's grad rule: the gradient with respect to input ``x_pos`` exists but is not implemented; a
+    ``grad`` that needs it raises NullTypeGradError saying so."""
+    return _Undefined(f"{op}: gradient with respect to input {x_pos} ({x}) is not implemented. {comment}".strip())
 
 
 _ZERO = object()  # _backprop's mark for a wrt the outputs depend on with no gradient flowing (ints, shapes)
@@ -98,6 +105,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if not start:
         raise ValueError("grad: give a cost or known_grads")
     grads = _backprop(start, wrt_list, set(consider_constant or ()))
+    given = set(ancestors(list(start) + [g for var, g in start.items() if var is not cost] + wrt_list))
     results = []
     for v in wrt_list:
         g = grads.get(v)
@@ -122,9 +130,18 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             else:
                 results.append(None)
             continue
+        if g in given:  # e.g. a known gradient passed through unchanged: return a new variable, not the user's
+            g = basic.tensor_copy(g)
         if add_names and g.name is None and v.name is not None and cost is not None:
             g.name = f"(d{cost.name or 'cost'}/d{v.name})"
         results.append(g)
+    # Theano's gradients read the cost (they start from ones_like(cost)); ours may not after simplification, but
+    # the inputs the cost reads still count as used by a function that computes the gradient (a disconnected
+    # input's zeros do not read the cost, in Theano either).
+    sources = ([cost] if cost is not None else []) + list(known_grads or {})
+    for v, g in zip(wrt_list, results):
+        if g is not None and grads.get(v) is not None:
+            note_depends_on(g, *sources)
     return results[0] if single else results
 
 
@@ -341,6 +358,8 @@ class _GradShaper(Op):
             return [None]
         if self.kind == "clip":
             return [math.clip(g, self.a, self.b)]
+        if self.kind == "undefined":
+            return [_Undefined(f"the gradient through undefined_grad({x}) is undefined")]
         return [g * self.a]  # scale
 
     def connection_pattern(self, node):
@@ -358,6 +377,36 @@ def disconnected_grad(x):
 
 
 consider_constant = disconnected_grad
+
+
+def undefined_grad(x):
+    """``x`` unchanged forward; a gradient that flows through it is undefined (``grad`` raises
+    NullTypeGradError), e.g. with respect to the bounds of a random draw."""
+    return _GradShaper("undefined")(x)
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """The gradients of ``cost`` (and of the known gradients ``start``, ``{variable: gradient}``) with respect to
+    ``wrt`` and to ``end``, stopping at ``end``: backpropagation one subgraph at a time.
+
+    Returns ``(wrt_grads, end_grads)``: feed ``dict(zip(end, end_grads))`` as ``start`` of the next subgraph down,
+    and the gradients of all subgraphs add up to those of the whole.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> x = T.dscalar('x'); h = x ** 2; y = h * 3
+        >>> (g_h,), (g_x,) = subgraph_grad([h], [x], cost=y)
+        >>> float(g_h.eval({x: 2.0}))
+        3.0
+    """
+    if cost is None and not start:
+        raise ValueError("subgraph_grad: give a cost or start gradients")
+    params = list(wrt) + list(end)
+    grads = grad(cost, params, consider_constant=list(end), known_grads=start, disconnected_inputs="ignore")
+    wrt_grads, end_grads = grads[:len(wrt)], grads[len(wrt):]
+    if details:
+        return wrt_grads, end_grads, None, None
+    return wrt_grads, end_grads
 
 
 def grad_clip(x, lower_bound, upper_bound):

@@ -169,7 +169,7 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
         done: a dict shared between calls so that ids stay consistent.
 
     Returns:
-        The text when ``file='str'``, else the stream written to.
+        The text when ``file='str'``; the stream when one is given; None when printing to ``sys.stdout``.
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -190,9 +190,11 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text[:-1]
-    stream = sys.stdout if file is None else file
-    stream.write(text)
-    return stream
+    if file is None:
+        sys.stdout.write(text)
+        return None
+    file.write(text)
+    return file
 
 
 def _tree_lines(root, prefix, depth, print_type, stop_on_name, new_ids, expanded, position, lines, is_root):

@@ -1,4 +1,5 @@
-"""Attention layers: Keras's dot-product/additive ``Attention`` and ``MultiHeadAttention``.
+"""Attention layers: Keras's dot-product/additive ``Attention``, Bahdanau-style ``AdditiveAttention`` and
+``MultiHeadAttention``.
 
 Example:
     >>> import layerkit_backend.tensor as T
@@ -16,7 +17,7 @@ from .base import Layer
 from .core import (add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config, seed_or_fresh,
                    set_kernel_bias_options)
 
-__all__ = ["Attention", "MultiHeadAttention"]
+__all__ = ["Attention", "AdditiveAttention", "MultiHeadAttention"]
 
 _NEG = -1e9   # added to masked scores: exp underflows to exactly 0 in float32
 
@@ -104,6 +105,44 @@ class Attention(Layer):
 
     def get_config(self):
         return layer_config(self, use_scale=self.use_scale, score_mode=self.score_mode, dropout=self.dropout)
+
+
+class AdditiveAttention(Attention):
+    """Bahdanau-style attention: scores ``sum(scale * tanh(query + key), axis=-1)`` with a learned ``scale``
+    vector of the feature size (``use_scale=True``, Keras's default), then ``softmax(scores) @ value``; masks as in
+    ``Attention``.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> q = T.tensor("float32", shape=(None, 2, 3)); v = T.tensor("float32", shape=(None, 5, 3))
+        >>> AdditiveAttention()([q, v]).type.shape
+        (None, 2, 3)
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        kwargs.pop("score_mode", None)
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) not in (2, 3):
+            raise ValueError(f"AdditiveAttention '{self.name}': expected inputs [query, value] or [query, value, "
+                             f"key], received {input_shape}")
+        dim = input_shape[0][-1]
+        if self.use_scale and dim is None:
+            raise ValueError(f"AdditiveAttention '{self.name}': the query's last dimension must be known, received "
+                             f"{tuple(input_shape[0])}")
+        self.concat_score_weight = None
+        self.scale = self.add_weight("scale", (dim,), "glorot_uniform") if self.use_scale else None
+        self.built = True
+
+    def _scores(self, query, key):
+        total = T.tanh(query.dimshuffle(0, 1, "x", 2) + key.dimshuffle(0, "x", 1, 2))
+        if self.scale is not None:
+            total = total * self.scale
+        return T.sum(total, axis=-1)
+
+    def get_config(self):
+        return layer_config(self, use_scale=self.use_scale, dropout=self.dropout)
 
 
 class MultiHeadAttention(Layer):

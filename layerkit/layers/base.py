@@ -30,6 +30,9 @@ import numpy as np
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
 
+from .. import eager, tracing
+from ..variables import Variable
+
 __all__ = ["Layer", "InputSpec", "Node", "CallContext", "register_keras_serializable", "get_registered_object",
            "serialize_value", "to_snake_case", "suspend_node_recording", "flatten", "clear_name_counts", "auto_name"]
 
@@ -424,12 +427,14 @@ class Layer:
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer of weight {name!r} returned shape {value.shape}, "
                              f"expected {shape}")
-        variable = lb.shared(value, name=f"{self.name}/{name}", shape=shape)
+        variable = Variable(value, name=f"{self.name}/{name}", trainable=trainable)
         (self._trainable_own if trainable else self._non_trainable_own).append(variable)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
-            self._own_losses.append(regularizer(variable))
+            with tracing.tracing():   # the penalty is a graph of the variable, also for regularizers using ops
+                self._own_losses.append(regularizer(variable))
         constraint = constraints.get(constraint)
+        variable.constraint = constraint
         if constraint is not None:
             self.constraints[variable] = constraint
         return variable
@@ -475,10 +480,11 @@ class Layer:
 
         is_list = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
         probes = [placeholder(s) for s in input_shape] if is_list else placeholder(input_shape)
-        if not self.built:
-            self._build_once(probes)
-        with suspend_node_recording(), CallContext():
-            outputs = self._call_with_options(probes, None, None, {})
+        with tracing.tracing():
+            if not self.built:
+                self._build_once(probes)
+            with suspend_node_recording(), CallContext():
+                outputs = self._call_with_options(probes, None, None, {})
         return _shape_of(outputs)
 
     def compute_mask(self, inputs, mask=None):
@@ -487,6 +493,23 @@ class Layer:
 
     # ------------------------------------------------------------------------------------ calling
     def __call__(self, inputs, *args, **kwargs):
+        """Called on symbolic tensors: records the call and returns symbolic outputs (the functional API). Called
+        on NumPy arrays outside a traced step (Keras 3's eager call): returns NumPy arrays now, through a graph
+        compiled once per (input shapes and dtypes, other arguments, training flag); updates the layer makes when
+        called so (moving statistics with ``training=True``, variable assignments) are applied."""
+        if not tracing.is_tracing() and _is_eager_call(inputs, args, kwargs):
+            return self._eager_call(inputs, args, kwargs)
+        with tracing.tracing():
+            return self._symbolic_call(inputs, *args, **kwargs)
+
+    def _eager_call(self, inputs, args, kwargs):
+        cache = self.__dict__.get("_eager_calls")
+        if cache is None:
+            cache = self.__dict__["_eager_calls"] = eager.CompiledCache(size=64)
+        return eager.run_compiled(Layer._symbolic_call, (self, inputs) + tuple(args), kwargs, cache=cache,
+                                  trace=_trace_layer_call)
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
         mask = kwargs.pop("mask", None)
         training = kwargs.pop("training", None)
         inputs = _as_tensors(inputs)
@@ -498,6 +521,9 @@ class Layer:
             self._build_once(inputs)
         self._check_input_spec(inputs)
         outputs = self._call_with_options(inputs, training, mask, kwargs, *args)
+        assignments = tracing.active_assignments()
+        if assignments is not None and len(assignments):
+            outputs = _read_assigned_weights(self, inputs, outputs, assignments)
         out_list = flatten(outputs)
         inputs_list = flatten(inputs)
         if any(o is i for o in out_list for i in inputs_list):   # never re-label the caller's tensor
@@ -622,7 +648,8 @@ def _bound_arguments(init, self, args, kwargs):
         if params[key].kind == params[key].VAR_KEYWORD:
             captured.update(value)
         elif params[key].kind == params[key].VAR_POSITIONAL:
-            if value:
+            # a Model subclass passing *args to Model (Keras 3's pattern) has no layer config to lose
+            if value and not hasattr(type(self), "train_step"):
                 warnings.warn(f"{type(self).__name__}: positional *args are not part of get_config()")
         else:
             captured[key] = value
@@ -647,6 +674,38 @@ def _as_tensors(inputs):
         return inputs
     return T.as_tensor_variable(np.asarray(inputs, dtype=lb.config.floatX)
                                 if np.asarray(inputs).dtype.kind == "f" else np.asarray(inputs))
+
+
+def _is_eager_call(inputs, args, kwargs):
+    """True for a call on NumPy arrays (and other concrete values) with no symbolic tensor anywhere."""
+    leaves, _ = eager.flatten_structure((inputs, args, kwargs))
+    input_leaves, _ = eager.flatten_structure(inputs)
+    return any(eager.is_concrete(leaf) for leaf in input_leaves) and not any(eager.is_symbolic(leaf)
+                                                                             for leaf in leaves)
+
+
+def _read_assigned_weights(layer, inputs, outputs, assignments):
+    """``outputs`` computed with the values the step has already assigned to ``layer``'s own weights (an
+    optimizer step earlier in the same ``train_step``), as a step run statement by statement would compute them
+    (see ``Assignments.read`` for the gradient)."""
+    own = layer._trainable_own + layer._non_trainable_own
+    replace = {v: assignments.read(v) for v in own if assignments.current(v) is not v}
+    if not replace:
+        return outputs
+    leaves, description = eager.flatten_structure(outputs)
+    symbolic = [leaf for leaf in leaves if isinstance(leaf, lb.Variable)]
+    boundary = {t: t for t in flatten(inputs) if _is_tensor(t)}   # what came in was computed before: kept
+    replaced = iter(lb.clone_replace(symbolic, replace={**boundary, **replace}))
+    return eager.rebuild_structure(description, [next(replaced) if isinstance(leaf, lb.Variable) else leaf
+                                                 for leaf in leaves])
+
+
+def _trace_layer_call(fn, args, kwargs):
+    """(outputs, updates) of a layer call traced for an eager call: the updates layers add (``add_update``) and
+    the variable assignments they make."""
+    with CallContext() as context, tracing.collecting_assignments() as assignments:
+        outputs = fn(*args, **kwargs)
+    return outputs, list(context.updates) + assignments.pairs()
 
 
 def _map_structure(fn, structure):

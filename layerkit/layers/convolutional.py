@@ -15,11 +15,13 @@ from layerkit_backend.tensor.nnet import conv2d_transpose
 
 from .. import activations
 from ..backend_conv import as_tuple, check_data_format, conv_nchw, from_nchw, pad_trailing, to_nchw
+from ..backend_image import resize_images
 from .base import InputSpec, Layer
 from .core import add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config, set_kernel_bias_options
 
-__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
-           "ZeroPadding2D", "Cropping1D", "Cropping2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "UpSampling1D", "UpSampling2D",
+           "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Convolution1D", "Convolution2D",
+           "Convolution1DTranspose", "Convolution2DTranspose"]
 
 
 class _Conv(Layer):
@@ -130,25 +132,17 @@ def transpose_length(size, k, stride, dilation, padding, output_padding):
     return (size - 1) * stride + effective - 2 * pad + output_padding
 
 
-class Conv2DTranspose(_Conv):
-    """The transpose of Conv2D ("deconvolution"); kernel (kh, kw, filters, in) as Keras's.
+class _ConvTranspose(_Conv):
+    """The transpose of a convolution ("deconvolution"); kernel (..., filters, in) as Keras's."""
 
-    Example:
-        >>> import layerkit_backend.tensor as T
-        >>> Conv2DTranspose(2, 3, strides=2, padding="same")(T.tensor("float32", shape=(None, 4, 4, 3))).type.shape
-        (None, 8, 8, 2)
-    """
-
-    rank = 2
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), **kwargs):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, **kwargs):
         if kwargs.get("groups", 1) != 1:
-            raise ValueError(f"Conv2DTranspose: groups must be 1, received {kwargs['groups']}")
+            raise ValueError(f"{type(self).__name__}: groups must be 1, received {kwargs['groups']}")
         super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          dilation_rate=dilation_rate, **kwargs)
         self.output_padding = (None if output_padding is None
-                               else as_tuple(output_padding, 2, "output_padding", self._owner))
+                               else as_tuple(output_padding, self.rank, "output_padding", self._owner))
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"{self._owner}: output_padding {self.output_padding} must be smaller than strides "
                              f"{self.strides}")
@@ -158,14 +152,18 @@ class Conv2DTranspose(_Conv):
 
     def _oihw(self):
         # the forward convolution's filters: (in, filters, rows, cols)
-        return self.kernel.dimshuffle(3, 2, 0, 1)
+        return self.kernel.dimshuffle(2, 1, "x", 0) if self.rank == 1 else self.kernel.dimshuffle(3, 2, 0, 1)
 
     def call(self, inputs):
-        x = to_nchw(inputs, self.data_format, 2)
-        sizes = [s if s is not None else d for s, d in zip(self._spatial(inputs), T.shape_tuple(x)[2:])]
+        x = to_nchw(inputs, self.data_format, self.rank)
+        ones = (1,) * (2 - self.rank)
+        spatial = (1,) * (2 - self.rank) + tuple(self._spatial(inputs))
+        sizes = [s if s is not None else d for s, d in zip(spatial, T.shape_tuple(x)[2:])]
+        paddings = (0,) * (2 - self.rank) + self.output_padding if self.output_padding is not None \
+            else (None, None)
         out_sizes, full_sizes, starts = [], [], []
-        for n, k, s, d, p in zip(sizes, self.kernel_size, self.strides, self.dilation_rate,
-                                 self.output_padding or (None, None)):
+        for n, k, s, d, p in zip(sizes, ones + self.kernel_size, ones + self.strides, ones + self.dilation_rate,
+                                 paddings):
             effective = (k - 1) * d + 1
             if isinstance(n, int):
                 out = transpose_length(n, k, s, d, self.padding, p)
@@ -182,17 +180,42 @@ class Conv2DTranspose(_Conv):
             full = (n - 1) * s + effective
             full_sizes.append(T.maximum(full, start + out) if not isinstance(full, int) or not isinstance(out, int)
                               else max(full, start + out))
-        y = conv2d_transpose(x, self._oihw(), tuple(full_sizes), border_mode="valid", input_dilation=self.strides,
-                             filter_flip=False, filter_dilation=self.dilation_rate)
+        y = conv2d_transpose(x, self._oihw(), tuple(full_sizes), border_mode="valid",
+                             input_dilation=ones + self.strides, filter_flip=False,
+                             filter_dilation=ones + self.dilation_rate)
         y = y[:, :, starts[0]:starts[0] + out_sizes[0], starts[1]:starts[1] + out_sizes[1]]
         if self.use_bias:
             y = y + self.bias.dimshuffle("x", 0, "x", "x")
-        return self.activation(from_nchw(y, self.data_format, 2))
+        return self.activation(from_nchw(y, self.data_format, self.rank))
 
     def get_config(self):
         config = super().get_config()   # Keras 2 writes groups (always 1) here too
         config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
         return config
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """The transpose of Conv1D over (batch, steps, channels); kernel (width, filters, in) as Keras's.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> Conv1DTranspose(2, 3, strides=2, padding="same")(T.tensor("float32", shape=(None, 5, 3))).type.shape
+        (None, 10, 2)
+    """
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """The transpose of Conv2D ("deconvolution"); kernel (kh, kw, filters, in) as Keras's.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> Conv2DTranspose(2, 3, strides=2, padding="same")(T.tensor("float32", shape=(None, 4, 4, 3))).type.shape
+        (None, 8, 8, 2)
+    """
+
+    rank = 2
 
 
 # ------------------------------------------------------------------------------------------- reshaping
@@ -226,18 +249,32 @@ class UpSampling1D(_Spatial):
 
 
 class UpSampling2D(_Spatial):
-    """Nearest-neighbour upsampling of rows and columns by ``size``."""
+    """Upsampling of rows and columns by ``size``: 'nearest' repeats pixels, 'bilinear' interpolates with
+    half-pixel centres (Keras 3's ``ops.image.resize``).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> UpSampling2D(2, interpolation="bilinear")(T.tensor("float32", shape=(None, 3, 4, 1))).type.shape
+        (None, 6, 8, 1)
+    """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.size = as_tuple(size, 2, "size", f"UpSampling2D '{self.name}'")
-        if interpolation != "nearest":
-            raise ValueError(f"UpSampling2D '{self.name}': only interpolation='nearest' is supported, received "
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"UpSampling2D '{self.name}': expected interpolation 'nearest' or 'bilinear', received "
                              f"{interpolation!r}")
         self.interpolation = interpolation
 
     def call(self, inputs):
         axis = self._first_spatial()
+        if self.interpolation == "bilinear":
+            sizes = inputs.type.shape[axis:axis + 2]
+            if None in sizes:
+                raise ValueError(f"UpSampling2D '{self.name}': bilinear interpolation needs static rows and columns, "
+                                 f"received shape {inputs.type.shape}")
+            out = tuple(n * s for n, s in zip(sizes, self.size))
+            return resize_images(inputs, out, "bilinear", self.data_format)
         return T.repeat(T.repeat(inputs, self.size[0], axis=axis), self.size[1], axis=axis + 1)
 
     def get_config(self):
@@ -328,3 +365,8 @@ class Cropping2D(_Spatial):
 
     def get_config(self):
         return layer_config(self, cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+
+
+# Keras's long names (public compatibility aliases)
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

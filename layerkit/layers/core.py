@@ -21,7 +21,7 @@ from ..safe_mode import in_safe_mode
 from .base import InputSpec, Layer, get_registered_object
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Lambda", "Masking",
-           "Identity"]
+           "Identity", "ActivityRegularization"]
 
 
 # ------------------------------------------------------------------------------------------- shared helpers
@@ -492,3 +492,25 @@ class Identity(Layer):
 
     def get_config(self):
         return layer_config(self)
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding ``l1 * sum(|x|) + l2 * sum(x**2)`` of its input (per sample of the batch) to the
+    training loss, as Keras's layer of the same name.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> ActivityRegularization(l2=0.01)(T.tensor("float32", shape=(None, 3))).type.shape
+        (None, 3)
+    """
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        from ..regularizers import L1L2
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=L1L2(l1=float(l1), l2=float(l2)),
+                         **drop_keras3_keys(kwargs, "ActivityRegularization"))
+        self.l1, self.l2 = float(l1), float(l2)
+        self.supports_masking = True
+
+    def get_config(self):
+        return layer_config(self, l1=self.l1, l2=self.l2)

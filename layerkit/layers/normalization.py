@@ -1,5 +1,6 @@
-"""``BatchNormalization`` (batch statistics while training, moving averages otherwise) and
-``LayerNormalization`` (per-sample statistics).
+"""``BatchNormalization`` (batch statistics while training, moving averages otherwise), ``LayerNormalization``
+(per-sample statistics), ``GroupNormalization`` (per sample and group of channels) and ``UnitNormalization``
+(unit L2 norm).
 
 Example:
     >>> import layerkit_backend.tensor as T
@@ -13,7 +14,7 @@ from .. import constraints, initializers, regularizers
 from .base import InputSpec, Layer
 from .core import drop_keras3_keys, layer_config, ser
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization"]
 
 
 def _axes(axis, ndim, owner, shape):
@@ -176,3 +177,73 @@ class LayerNormalization(_Normalization):
 
     def get_config(self):
         return layer_config(self, **self._param_config())
+
+
+class GroupNormalization(_Normalization):
+    """Normalises each sample over groups of ``groups`` channels (``axis``) and all other non-batch axes, then
+    scales and shifts per channel (Wu & He, 2018).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> GroupNormalization(groups=2)(T.tensor("float32", shape=(None, 5, 4))).type.shape
+        (None, 5, 4)
+    """
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**drop_keras3_keys(kwargs, "GroupNormalization"))
+        self._init_params(axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                          gamma_regularizer, beta_constraint, gamma_constraint)
+        if isinstance(self.axis, list):
+            raise ValueError(f"{self._owner}: expected one channel axis, received axis={axis!r}")
+        self.groups = int(groups)
+
+    def build(self, input_shape):
+        channels = input_shape[self.axis]
+        if channels is None or channels % self.groups or self.groups > channels or self.groups <= 0:
+            raise ValueError(f"{self._owner}: the {channels} channels of axis {self.axis} must be known and a "
+                             f"multiple of groups={self.groups}; input shape {tuple(input_shape)}")
+        self._build_params(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        axis = self._axes[0]
+        shape = T.shape_tuple(inputs)
+        channels = inputs.type.shape[axis]
+        grouped_shape = tuple(shape[:axis]) + (self.groups, channels // self.groups) + tuple(shape[axis + 1:])
+        grouped = T.reshape(inputs, grouped_shape, ndim=inputs.ndim + 1)
+        reduce_axes = [a for a in range(1, grouped.ndim) if a != axis]
+        mean = T.mean(grouped, axis=reduce_axes, keepdims=True)
+        variance = T.mean(T.sqr(grouped - mean), axis=reduce_axes, keepdims=True)
+        normalized = T.reshape((grouped - mean) / T.sqrt(variance + self.epsilon), shape, ndim=inputs.ndim)
+        return self._affine(normalized)
+
+    def get_config(self):
+        config = layer_config(self, groups=self.groups)
+        config.update(self._param_config())
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-12)`` (Keras's rsqrt form).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> UnitNormalization()(T.tensor("float32", shape=(None, 3))).type.shape
+        (None, 3)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**drop_keras3_keys(kwargs, "UnitNormalization"))
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        axes = _axes(axes, inputs.ndim, f"UnitNormalization '{self.name}'", inputs.type.shape)
+        square_sum = T.sum(T.sqr(inputs), axis=axes, keepdims=True)
+        return inputs * T.minimum(1.0 / T.sqrt(square_sum), 1e12)
+
+    def get_config(self):
+        return layer_config(self, axis=self.axis)

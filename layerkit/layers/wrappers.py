@@ -66,10 +66,11 @@ class Bidirectional(Wrapper):
         # only the two copies own weights; the template layer stays untracked
         self.__dict__["_layers"] = [l for l in self._layers if l is not self.layer]
         config = serialize_value(self.layer)
-        forward = dict(config["config"], name=f"forward_{self.layer.name}")
+        # a name that already carries the prefix (a config Keras 3 wrote) keeps one prefix, as Keras's
+        forward = dict(config["config"], name=f"forward_{_without_prefix(self.layer.name, 'forward_')}")
         self.forward_layer = type(self.layer).from_config(forward)
         if backward_layer is None:
-            backward = dict(config["config"], name=f"backward_{self.layer.name}",
+            backward = dict(config["config"], name=f"backward_{_without_prefix(self.layer.name, 'forward_')}",
                             go_backwards=not self.layer.go_backwards)
             self.backward_layer = type(self.layer).from_config(backward)
             self._custom_backward = False
@@ -208,3 +209,7 @@ class TimeDistributed(Wrapper):
 
     def compute_mask(self, inputs, mask=None):
         return mask
+
+
+def _without_prefix(name, prefix):
+    return name[len(prefix):] if name.startswith(prefix) else name

@@ -1,12 +1,14 @@
 """Models: ``Model`` (functional API and subclassing) and ``Sequential``, and loading them back."""
+from .cloning import clone_model
 from .functional import Model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json", "model_from_config", "save_model"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "model_from_config", "save_model"]
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
-    """A model saved with ``model.save(filepath)`` (Keras's legacy HDF5 layout), compiled as it was saved."""
+    """A model saved with ``model.save(filepath)`` (a ``.keras`` archive or Keras's HDF5 layout), compiled as it
+    was saved."""
     from ..saving import load_model as load
 
     return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

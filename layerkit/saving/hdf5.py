@@ -25,7 +25,7 @@ import numpy as np
 from ..layers.base import unique_names
 from ..training import resume_state
 from .atomic_file import atomic_path
-from .model_config import custom_object_scope, model_from_config, model_to_config
+from .model_config import custom_object_scope, json_default, model_from_config, model_to_config
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
            "save_attributes", "load_attributes", "LAYERKIT_VERSION"]
@@ -95,8 +95,8 @@ def _atomic_h5(filepath, overwrite):
     h5py = _h5py()
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):   # writing HDF5 under that name would make a file nothing can load as .keras
-        raise ValueError(f"{filepath!r}: layerkit writes Keras's HDF5 format, not Keras 3's zipped '.keras' "
-                         f"format; use a filename ending in '.h5'")
+        raise ValueError(f"{filepath!r}: this writes Keras's HDF5 format; a '.keras' file is written by "
+                         f"model.save / layerkit.saving.save_model")
     with atomic_path(filepath, overwrite) as temporary:
         with h5py.File(temporary, "w") as f:
             yield f
@@ -105,9 +105,9 @@ def _atomic_h5(filepath, overwrite):
 def _open_for_reading(filepath):
     h5py = _h5py()
     filepath = os.fspath(filepath)
-    if filepath.endswith(".keras"):
-        raise ValueError(f"{filepath!r}: Keras 3's zipped '.keras' format is not supported; save the model "
-                         f"from Keras with model.save('model.h5') (legacy HDF5)")
+    if filepath.endswith(".keras") and os.path.exists(filepath):
+        raise ValueError(f"{filepath!r} is a Keras 3 '.keras' archive, not an HDF5 file: load it with "
+                         f"layerkit.models.load_model (weights alone: model.load_weights on a '.weights.h5' file)")
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such file: {filepath!r}")
     if not h5py.is_hdf5(filepath):
@@ -352,14 +352,14 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     Example:
         >>> # save_model(model, "m.h5"); load_model("m.h5").predict(x)
     """
-    config = json.dumps(model_to_config(model), default=_json_default)
+    config = json.dumps(model_to_config(model), default=json_default)
     training = _training_config(model) if include_optimizer else None
     with _atomic_h5(filepath, overwrite) as f:
         f.attrs["keras_version"] = LAYERKIT_VERSION.encode("utf8")
         f.attrs["backend"] = _BACKEND_NAME.encode("utf8")
         f.attrs["model_config"] = config.encode("utf8")
         if training is not None:
-            f.attrs["training_config"] = json.dumps(training, default=_json_default).encode("utf8")
+            f.attrs["training_config"] = json.dumps(training, default=json_default).encode("utf8")
         f.attrs["layerkit_resume_state"] = json.dumps(resume_state.capture(model)).encode("utf8")
         _write_model_weights(f.create_group("model_weights"), model)
         if training is not None:
@@ -369,16 +369,6 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
                 names = [v.name if ":" in (v.name or "") else f"{v.name or 'optimizer_weight'}:0"
                          for v in variables]
                 _write_variables(group, unique_names(names), variables)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"model config: value {value!r} of type {type(value).__name__} is not JSON-serialisable")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=None):
@@ -460,7 +450,7 @@ def model_to_json(model, **json_kwargs):
         >>> # model_from_json(model_to_json(model))
     """
     config = dict(model_to_config(model), keras_version=LAYERKIT_VERSION, backend=_BACKEND_NAME)
-    return json.dumps(config, default=_json_default, **json_kwargs)
+    return json.dumps(config, default=json_default, **json_kwargs)
 
 
 def model_from_json(json_string, custom_objects=None, safe_mode=None):

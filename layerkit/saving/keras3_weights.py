@@ -22,7 +22,7 @@ import numpy as np
 from ..layers.base import Layer, to_snake_case
 from . import hdf5
 
-__all__ = ["save_weights", "load_weights", "is_keras3_weights_file"]
+__all__ = ["save_weights", "load_weights", "is_keras3_weights_file", "write_weights", "read_weights"]
 
 KERAS3_SUFFIX = ".weights.h5"
 
@@ -113,7 +113,7 @@ def _optimizer_layout(optimizer):
         return None
     slots = optimizer._slot_vars
     together = _INTERLEAVED.get(type(optimizer).__name__, ())
-    order = [optimizer.iterations] + (["learning_rate"] if optimizer._schedule is None else [])
+    order = [optimizer.variables()[0]] + (["learning_rate"] if optimizer._schedule is None else [])
     order += [slots[kind][p] for p in range(len(params)) for kind in together]
     order += [v for kind in optimizer._slots if kind not in together for v in slots[kind]]
     return order + list(optimizer._global_vars)
@@ -164,18 +164,39 @@ def save_weights(model, filepath, overwrite=True):
     if not os.fspath(filepath).endswith(KERAS3_SUFFIX):
         return hdf5.save_weights(model, filepath, overwrite)
     with hdf5._atomic_h5(filepath, overwrite) as f:
-        for path, node in _entries(_tree(model), ""):
-            group = f.require_group(f"{path}/vars" if path else "vars")
-            group.attrs["name"] = node.name.rsplit("/", 1)[-1]   # a cell's own name, without its layer's
-            for index, variable in enumerate(node.own):
-                group.create_dataset(str(index), data=np.asarray(variable.get_value()))
-        optimizer = getattr(model, "optimizer", None)
-        values = None if optimizer is None or not hasattr(optimizer, "_slot_vars") else _optimizer_values(optimizer)
-        if values is not None:
-            group = f.require_group("optimizer/vars")
-            group.attrs["name"] = optimizer.name
-            for index, value in enumerate(values):
-                group.create_dataset(str(index), data=value)
+        write_weights(model, f)
+
+
+def write_weights(model, f):
+    """Writes ``model``'s variables (and its optimizer's state, once it has one) into the open HDF5 file ``f`` in
+    Keras 3's layout (also the ``model.weights.h5`` of a ``.keras`` file)."""
+    for path, node in _entries(_tree(model), ""):
+        group = f.require_group(f"{path}/vars" if path else "vars")
+        group.attrs["name"] = node.name.rsplit("/", 1)[-1]   # a cell's own name, without its layer's
+        for index, variable in enumerate(node.own):
+            group.create_dataset(str(index), data=np.asarray(variable.get_value()))
+    optimizer = getattr(model, "optimizer", None)
+    values = None if optimizer is None or not hasattr(optimizer, "_slot_vars") else _optimizer_values(optimizer)
+    if values is not None:
+        group = f.require_group("optimizer/vars")
+        group.attrs["name"] = optimizer.name
+        for index, value in enumerate(values):
+            group.create_dataset(str(index), data=value)
+
+
+def read_weights(model, f, skip_mismatch, where):
+    """Reads a Keras 3 layout file ``f`` into ``model`` (and its optimizer's state, when the model is compiled):
+    every value is read and checked before any variable changes."""
+    assignments = _read_tree(f, model, skip_mismatch, where)
+    optimizer_values = None
+    if "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
+        group = f["optimizer/vars"]
+        optimizer_values = [np.asarray(group[str(i)]) for i in range(len(group))]
+    for variable, value in assignments:
+        variable.set_value(np.asarray(value, dtype=variable.type.dtype))
+    if optimizer_values is not None and hasattr(model.optimizer, "_slot_vars"):
+        hdf5._ensure_optimizer_slots(model)
+        _restore_optimizer(model.optimizer, optimizer_values, where)
 
 
 def load_weights(model, filepath, by_name=False, skip_mismatch=False):
@@ -190,24 +211,14 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     """
     where = f"load_weights({os.fspath(filepath)!r})"
     with hdf5._open_for_reading(filepath) as f:
-        if not is_keras3_weights_file(f):
-            assignments = None
-        elif by_name:
+        keras3 = is_keras3_weights_file(f)
+        if keras3 and by_name:
             raise ValueError(f"{where}: a Keras 3 weights file addresses layers by position, not by name; load it "
                              f"with by_name=False")
-        else:
-            assignments = _read_tree(f, model, skip_mismatch, where)
-            optimizer_values = None
-            if "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
-                group = f["optimizer/vars"]
-                optimizer_values = [np.asarray(group[str(i)]) for i in range(len(group))]
-    if assignments is None:
+        if keras3:
+            read_weights(model, f, skip_mismatch, where)
+    if not keras3:
         return hdf5.load_weights(model, filepath, by_name, skip_mismatch)
-    for variable, value in assignments:
-        variable.set_value(np.asarray(value, dtype=variable.type.dtype))
-    if optimizer_values is not None and hasattr(model.optimizer, "_slot_vars"):
-        hdf5._ensure_optimizer_slots(model)
-        _restore_optimizer(model.optimizer, optimizer_values, where)
     return None
 
 

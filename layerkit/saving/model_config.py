@@ -13,13 +13,15 @@ Example:
 """
 import contextlib
 
+import numpy as np
+
 from .. import layers
 from ..layers import base
 from ..layers.base import Layer, flatten
 from ..layers.input_layer import InputLayer
 from ..safe_mode import safe_mode_scope
 
-__all__ = ["model_to_config", "model_from_config", "layer_from_config", "custom_object_scope"]
+__all__ = ["model_to_config", "model_from_config", "layer_from_config", "custom_object_scope", "json_default"]
 
 # Keys newer Keras versions write whose value shown here means "feature off"; dropped on read so that layers and
 # initializers with Keras 2's arguments accept the file.
@@ -27,6 +29,17 @@ _KERAS3_OFF_KEYS = {"quantization_config": None, "input_axes": None, "output_axe
                     "lora_rank": None, "lora_alpha": None}
 
 _MODEL_CLASS_NAMES = ("Functional", "Model", "Sequential")
+
+
+def json_default(value):
+    """``json.dumps``'s ``default=`` for configs: NumPy scalars and arrays and tuples as JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"model config: value {value!r} of type {type(value).__name__} is not JSON-serialisable")
 
 
 # ----------------------------------------------------------------------------------------------- class lookup

@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["Sequence", "to_arrays", "as_data_array", "check_batch_size", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
+__all__ = ["Sequence", "PyDataset", "to_arrays", "as_data_array", "check_batch_size", "check_sample_counts", "class_weights_to_sample_weights", "split_validation",
            "array_batches", "shard_slice", "is_batch_source", "check_targets"]
 
 
@@ -43,6 +43,36 @@ class Sequence:
     def __iter__(self):
         for index in range(len(self)):
             yield self[index]
+
+
+class PyDataset(Sequence):
+    """Keras 3's batch source: ``__len__`` (batches per epoch) and ``__getitem__(index)`` returning ``x``,
+    ``(x, y)`` or ``(x, y, sample_weight)``. As in Keras 3, ``fit`` takes its batches in order (``shuffle`` does
+    not apply: shuffle inside ``on_epoch_end`` if you want to) and calls ``on_epoch_begin``/``on_epoch_end``.
+    ``workers``, ``use_multiprocessing`` and ``max_queue_size`` are accepted; batches are made in the calling
+    thread.
+
+    Example:
+        >>> import numpy as np
+        >>> class Ones(PyDataset):
+        ...     def __len__(self):
+        ...         return 2
+        ...     def __getitem__(self, index):
+        ...         return np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+        >>> Ones().num_batches
+        2
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing, self.max_queue_size = workers, use_multiprocessing, max_queue_size
+
+    @property
+    def num_batches(self):
+        """The number of batches per epoch (``len(self)``)."""
+        return len(self)
+
+    def on_epoch_begin(self):
+        """Called before every epoch."""
 
 
 def is_batch_source(data):
@@ -75,17 +105,19 @@ def to_arrays(data, names, what, dtypes=None):
         raise ValueError(f"The model has {len(names)} {what}(s) {names}, but {len(data)} array(s) were given")
     arrays = []
     for k, (name, value) in enumerate(zip(names, data)):
-        array = as_data_array(value, what, name)
-        if dtypes is not None and dtypes[k] is not None and array.dtype != dtypes[k]:
-            array = array.astype(dtypes[k])
+        declared = dtypes[k] if dtypes is not None else None
+        array = as_data_array(value, what, name, strings=declared == "string")
+        if declared is not None and declared != "string" and array.dtype != declared:
+            array = array.astype(declared)
         if array.ndim == 0:
             raise ValueError(f"{what} '{name}': expected an array with a batch dimension, received a scalar")
         arrays.append(array)
     return arrays
 
 
-def as_data_array(value, what, name):
-    """``value`` as a NumPy array of numbers or booleans, or one clear error naming ``what`` '``name``'."""
+def as_data_array(value, what, name, strings=False):
+    """``value`` as a NumPy array of numbers or booleans (or of text, for an input declared
+    ``Input(dtype='string')``: ``strings=True``), or one clear error naming ``what`` '``name``'."""
     if value is None:
         raise ValueError(f"{what} '{name}': expected an array, received None")
     try:
@@ -93,9 +125,16 @@ def as_data_array(value, what, name):
     except ValueError as error:   # NumPy refuses ragged nested lists
         raise ValueError(f"{what} '{name}': expected a rectangular array, received nested sequences of unequal "
                          f"lengths ({error}); pad them (layerkit.utils.pad_sequences) or give an array") from None
+    if strings:
+        if array.dtype.kind not in "USO" or (array.dtype.kind == "O" and not all(
+                isinstance(v, (str, bytes)) for v in array.ravel().tolist())):
+            raise ValueError(f"{what} '{name}': the input is declared dtype='string', received an array of dtype "
+                             f"{array.dtype}")
+        return array
     if array.dtype.kind not in "biuf":
+        text = " (strings: only an input declared Input(dtype='string') takes text)"
         raise ValueError(f"{what} '{name}': expected numbers, received an array of dtype {array.dtype}"
-                         f"{' (strings)' if array.dtype.kind in 'US' else ''}" + (
+                         f"{text if array.dtype.kind in 'US' else ''}" + (
                              " (ragged or mixed data?)" if array.dtype.kind == "O" else ""))
     return array
 
@@ -128,6 +167,8 @@ def check_targets(output_name, output_shape, target_shape, loss_name):
     output's rank minus one (or with a trailing 1); the others take targets of the output's shape, after Keras's
     squeeze-or-expand of a trailing axis of 1 (so (n,) fits (n, 1) and (n, t) fits (n, t, 1)) and broadcasting."""
     loss_name = loss_name or ""
+    if loss_name == "ctc":   # label sequences (batch, max_label_length) for (batch, time, classes) scores
+        return
     out_rank, y_rank = len(output_shape), len(target_shape)
     if "sparse" in loss_name:
         ok = y_rank == out_rank - 1 or (y_rank == out_rank and target_shape[-1] == 1)

@@ -16,16 +16,20 @@ import numpy as np
 import layerkit_backend as lb
 
 from .. import losses as losses_module
+from .. import tracing
+from ..layers.base import flatten as flatten_outputs
 from . import data as data_module
 from . import loops, range_checks
+from . import steps
 from .compile import reported_names, resolve_outputs
 from .functions import ModelFunctions
 
 __all__ = ["TrainingMixin"]
 
 
-class TrainingMixin:
-    """Training methods of ``Model`` (compile, fit, evaluate, predict and the ``*_on_batch`` variants)."""
+class TrainingMixin(steps.StepsMixin):
+    """Training methods of ``Model`` (compile, fit, evaluate, predict and the ``*_on_batch`` variants); Keras 3's
+    step methods (``train_step``...) come from :class:`layerkit.training.steps.StepsMixin`."""
 
     def _init_training(self):
         self.optimizer, self.loss, self._compile_args = None, None, None
@@ -59,16 +63,22 @@ class TrainingMixin:
                                   weighted_metrics=weighted_metrics)
         self._specs, self._function_sets, self._compiled_trainable = None, {}, None
         self._trainable_warned = False
+        self._forget_step_state()
+        if strategy is not None and self._uses_custom_steps():
+            raise ValueError(f"Model '{self.name}': a distribution strategy runs the built-in training step; a "
+                             f"model with its own train_step/test_step/compute_loss/compute_metrics cannot use it")
         for layer in _all_layers(self):
             hooks = layer.__dict__.setdefault("_on_trainable_change", [])
             if self._trainable_changed not in hooks:
                 hooks.append(self._trainable_changed)
-        if self.outputs is not None:
+        if self.outputs is not None and not self._uses_custom_steps():
             self._resolve_compile()
 
     @property
     def metrics_names(self):
         """The names of ``evaluate()``'s values, in its order (Keras 3 lists its metric objects instead)."""
+        if self._compile_args is not None and self._uses_custom_steps():
+            return [m.name for m in self.metrics]
         if self._compile_args is None or self.outputs is None:
             return []
         return reported_names(self._resolve_compile(), getattr(self, "_reported_output_order", None))
@@ -123,6 +133,10 @@ class TrainingMixin:
         A model built here from the data's shapes (a Sequential without an input shape) is unbuilt again if the
         data turns out to be wrong: a failed call changes nothing, build state included.
         """
+        if with_targets and self._uses_custom_steps():
+            if self._compile_args is None:
+                raise RuntimeError(f"Model '{self.name}': call compile() before training or evaluating")
+            return steps.custom_prepare(self, x, y, sample_weight, class_weight)
         if self.inputs is not None:
             return self._prepare_built(x, y, sample_weight, class_weight, with_targets)
         states = _layer_states(self)
@@ -222,7 +236,9 @@ class TrainingMixin:
 
     def __call__(self, inputs, *args, **kwargs):
         """Called on symbolic tensors: the model as a layer. Called on NumPy arrays (Keras 3's eager call): the
-        outputs for them now, as arrays (``training=True`` runs dropout and batch statistics; nothing is updated).
+        outputs for them now, as arrays, through a graph compiled once per (input shapes and dtypes, training
+        flag); with ``training=True`` dropout is active and the updates the layers make (moving statistics) are
+        applied, as in Keras.
 
         Example:
             >>> import numpy as np
@@ -232,25 +248,18 @@ class TrainingMixin:
             >>> model(np.ones((4, 3), dtype="float32")).shape
             (4, 2)
         """
-        if _is_data(inputs):
-            return self._call_on_data(inputs, bool(kwargs.get("training")))
+        if _is_data(inputs) and not tracing.is_tracing():
+            return self._call_on_data(inputs, args, kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
-    def _call_on_data(self, x, training):
-        xs, _ = self._prepare(x, with_targets=False)
-        if not training:
-            outputs = self._predict_function()(*xs)
-        else:
-            function = self.__dict__.get("_training_call_function")
-            if function is None:
-                from ..layers.base import CallContext, flatten
-
-                with CallContext():   # the layers' updates (moving statistics) are collected and dropped
-                    symbolic = flatten(_symbolic_call(self, self._nested_inputs, training=True))
-                function = lb.function(list(self.inputs), symbolic, on_unused_input="ignore")
-                self.__dict__["_training_call_function"] = function
-            outputs = function(*xs)
-        return loops.pack_outputs(self, [np.array(output, copy=True) for output in outputs])
+    def _call_on_data(self, x, args, kwargs):
+        if self.inputs is not None and not args:   # arrays checked and ordered as the model's inputs
+            xs, _ = self._prepare(x, with_targets=False)
+            x = xs[0] if len(xs) == 1 else xs
+        outputs = self._eager_call(x, args, kwargs)
+        if self.inputs is not None:
+            return loops.pack_outputs(self, flatten_outputs(outputs))
+        return outputs
 
     def predict_on_batch(self, x):
         """The outputs for one batch."""
@@ -263,6 +272,9 @@ class TrainingMixin:
         return self._function_sets["predict"].get("predict")
 
     def reset_metrics(self):
+        """Resets the running loss and metrics (and the state of every metric in ``metrics``)."""
+        for metric in self.metrics:
+            metric.reset_state()
         for key, functions in self._function_sets.items():
             if key == "predict":
                 continue

@@ -19,6 +19,7 @@ import layerkit_backend as lb
 import layerkit_backend.tensor as T
 
 from .. import losses as losses_module
+from .. import tracing
 from ..layers.base import CallContext, flatten
 from .compile import reported_names
 
@@ -129,7 +130,8 @@ class ModelFunctions:
     def get(self, kind):
         """The compiled function ``kind`` ('train', 'test' or 'predict'), built on first use."""
         if kind not in self._built:
-            self._built[kind] = self._build_predict() if kind == "predict" else self._build_loss_function(kind)
+            with tracing.tracing():   # ops on variables inside layers, losses and metrics build graph nodes
+                self._built[kind] = self._build_predict() if kind == "predict" else self._build_loss_function(kind)
         return self._built[kind]
 
     def reset_metrics(self, kind):
@@ -188,8 +190,9 @@ class ModelFunctions:
         key = f"{kind}_results"
         if key not in self._built:
             self.get(kind)
-            results = [s.total / T.maximum(s.count, 1e-12) if isinstance(s, RunningMean) else s.result()
-                       for s in self._result_sources[kind]]
+            with tracing.tracing():
+                results = [s.total / T.maximum(s.count, 1e-12) if isinstance(s, RunningMean) else s.result()
+                           for s in self._result_sources[kind]]
             self._built[key] = lb.function([], results, name=f"{self.model.name}/{kind}_results")
         return self._built[key]
 

@@ -60,7 +60,11 @@ def _unpack(item, what):
 def _source_batches(model, source, steps, shuffle, with_targets, class_weight=None, what="fit", shard=None):
     """Yields (ModelFunctions or None, arrays) for each batch of a generator or Sequence (``shard``: see
     ``data.array_batches``)."""
+    if hasattr(source, "on_epoch_begin"):
+        source.on_epoch_begin()
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
+        # Keras 3 takes a PyDataset's batches in order; Keras 2's Sequence was shuffled by batch
+        shuffle = shuffle and not isinstance(source, data_module.PyDataset)
         order = resume_state.epoch_rng(model).permutation(len(source)) if shuffle else range(len(source))
         items = (source[int(i)] for i in order)
         if steps is not None:
@@ -203,6 +207,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             model.stop_training = _strategy(model).any(model.stop_training)
         if model.stop_training:
             break
+    if epochs > initial_epoch and hasattr(model.optimizer, "finalize_variable_values"):
+        model.optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages (Keras 3)
     callback_list.call("on_train_end", logs)
     return history
 

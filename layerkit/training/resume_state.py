@@ -53,13 +53,16 @@ def capture(model):
             "learning_rate": None if lr_variable is None else float(lr_variable.get_value())}
 
 
-def _streams_state(seed, generators):
-    return {"seed": int(seed), "streams": [_generator_state(g) for g in generators]}
+def _streams_state(seedgen, states):
+    return {"seed_generator": _generator_state(seedgen), "streams": [_generator_state(g) for g in states]}
 
 
 def _generator_state(generator):
+    """A RandomState or a Generator as JSON-able data (its kind and its bit generator's state)."""
+    if isinstance(generator, np.random.RandomState):
+        return {"kind": "RandomState", "state": _plain(generator.get_state(legacy=False))}
     state = generator.bit_generator.state
-    return {"bit_generator": state["bit_generator"], "state": _plain(state)}
+    return {"kind": "Generator", "bit_generator": state["bit_generator"], "state": _plain(state)}
 
 
 def _plain(value):
@@ -95,32 +98,37 @@ def restore(model, state, where="resume state"):
     if len(saved) != len(streams):
         raise ValueError(f"{where}: the model's layers hold {len(streams)} RandomStreams, the state has "
                          f"{len(saved)}")
-    seeds, generators = [], []
+    seedgens, generators = [], []
     for entry in saved:
-        if not isinstance(entry, dict) or not isinstance(entry.get("seed"), int) \
-                or not isinstance(entry.get("streams"), list):
+        if not isinstance(entry, dict) or not isinstance(entry.get("streams"), list):
             raise ValueError(f"{where}: a damaged random streams entry {str(entry)[:80]!r}")
-        seeds.append(entry["seed"])
+        seedgens.append(_generator(entry.get("seed_generator"), where))
         generators.append([_generator(g, where) for g in entry["streams"]])
     lr = state.get("learning_rate")
     lr_variable = getattr(getattr(model, "optimizer", None), "_lr_variable", None)
     if lr is not None and not isinstance(lr, (int, float)):
         raise ValueError(f"{where}: learning_rate must be a number, received {lr!r}")
     model.__dict__["_data_order"] = {"seed": seed, "epochs": epochs}
-    for owner, seed, owned in zip(streams, seeds, generators):
-        owner.set_states(seed, owned)
+    for owner, seedgen, owned in zip(streams, seedgens, generators):
+        owner.set_states(seedgen, owned)
     if lr is not None and lr_variable is not None:
         lr_variable.set_value(np.asarray(lr, dtype=lr_variable.dtype))
 
 
 def _generator(entry, where):
-    kind = entry.get("bit_generator") if isinstance(entry, dict) else None
-    if kind not in _BIT_GENERATORS:
-        raise ValueError(f"{where}: unknown random generator kind {kind!r}; expected one of "
-                         f"{sorted(_BIT_GENERATORS)}")
-    bit_generator = _BIT_GENERATORS[kind]()
+    """A RandomState or Generator from :func:`_generator_state`'s data; kinds come from a fixed table."""
+    kind = entry.get("kind") if isinstance(entry, dict) else None
+    bit_kind = entry.get("bit_generator") if kind == "Generator" else "MT19937"
+    if kind not in ("RandomState", "Generator") or bit_kind not in _BIT_GENERATORS:
+        raise ValueError(f"{where}: unknown random generator kind {kind!r}/{bit_kind!r}; expected a RandomState or "
+                         f"a Generator over one of {sorted(_BIT_GENERATORS)}")
     try:
+        if kind == "RandomState":
+            generator = np.random.RandomState()
+            generator.set_state(_unplain(entry["state"]))
+            return generator
+        bit_generator = _BIT_GENERATORS[bit_kind]()
         bit_generator.state = _unplain(entry["state"])
     except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{where}: a damaged {kind} generator state ({error})") from None
+        raise ValueError(f"{where}: a damaged {kind} state ({error})") from None
     return np.random.Generator(bit_generator)

@@ -1,7 +1,7 @@
 """Array modules the compiled code runs on: NumPy on the CPU, CuPy on NVIDIA GPUs.
 
 Ops never import numpy to compute: they receive ``xp``, a namespace holding the array module's functions plus the
-few helpers whose spelling differs between NumPy and CuPy (``scatter_add``, ``erf``, ``to_host``). So every op runs
+few helpers whose spelling differs between NumPy and CuPy (``scatter_add``, ``special``, ``to_host``). So every op runs
 on every backend, and a backend is one small module.
 """
 import re
@@ -15,25 +15,15 @@ __all__ = ["array_module_of", "get_xp", "numpy_xp", "resolve_device", "on_device
            "to_device_of"]
 
 
-def _erf(x, out=None):
-    try:
-        from scipy.special import erf
-    except ImportError:  # pragma: no cover - SciPy is present wherever the tests run
-        erf = _erf_without_scipy
-    return erf(x) if out is None else erf(x, out=out)
+class _LazySpecial:
+    """``xp.special`` on the CPU, built on first use (importing SciPy takes a while; most programs never need it)."""
 
+    def __getattr__(self, name):
+        from .special import numpy_special
 
-def _erf_without_scipy(x, out=None):
-    # Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7 (fine for float32, coarse for float64).
-    x64 = np.asarray(x, dtype=np.float64)
-    a = np.abs(x64)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    result = (np.sign(x64) * (1.0 - poly * np.exp(-a * a))).astype(np.asarray(x).dtype, copy=False)
-    if out is not None:
-        out[...] = result
-        return out
-    return result
+        ns = numpy_special()
+        self.__dict__.update(vars(ns))
+        return getattr(ns, name)
 
 
 def _make_numpy_xp():
@@ -41,7 +31,7 @@ def _make_numpy_xp():
     ns.name = "numpy"
     ns.is_gpu = False
     ns.scatter_add = np.add.at
-    ns.erf = _erf
+    ns.special = _LazySpecial()  # erf, erfinv, gamma, psi... (backends/special.py)
     ns.to_host = lambda a: a
     ns.from_host = np.asarray
     return ns

@@ -71,16 +71,13 @@ def make_cupy_xp(index=0):
     import cupyx.scipy.special
 
     from . import numpy_xp
+    from .special import cupy_special
 
     ns = types.SimpleNamespace(**{k: getattr(cupy, k) for k in dir(cupy) if not k.startswith("_")})
     for k, v in vars(numpy_xp).items():
         if not hasattr(ns, k) and (isinstance(v, type) or not callable(v) or k in _HOST_HELPERS):
             setattr(ns, k, v)
     device = cupy.cuda.Device(index)
-    cupy_erf = cupyx.scipy.special.erf
-
-    def erf(x, out=None):
-        return cupy_erf(x) if out is None else cupy_erf(x, out)
 
     def from_host(value):
         with device:
@@ -91,7 +88,7 @@ def make_cupy_xp(index=0):
     ns.device_index = index
     ns.device = device  # a context manager: compiled functions run inside it
     ns.scatter_add = cupyx.scatter_add
-    ns.erf = erf
+    ns.special = cupy_special(cupyx.scipy.special)
     ns.to_host = cupy.asnumpy
     ns.from_host = from_host
     return ns

@@ -38,6 +38,7 @@ HELPERS = [
     # 1 / (1 + exp(-|x|)) in both tails: full relative precision, no overflow
     ("lk_sigmoid", "T x", "T e = exp(-fabs(x)); return (x >= 0 ? (T)1 : e) / ((T)1 + e);", _FLOATS),
     ("lk_softplus", "T x", "return (x > 0 ? x : (T)0) + log1p(exp(-fabs(x)));", _FLOATS),
+    ("lk_softsign", "T x", "return x / ((T)1 + fabs(x));", _FLOATS),
     ("lk_round_away", "T x", "return x < 0 ? -floor(-x + (T)0.5) : floor(x + (T)0.5);", _FLOATS),
     # NumPy's float remainder and floor division (npy_divmod): the remainder takes the divisor's sign, and the
     # quotient is rounded from (a - mod) / b, so 1.0 // 0.1 is 9.0 as in Python (floor(1.0 / 0.1) would be 10.0)

@@ -5,11 +5,11 @@ FunctionGraph -> rewrite it (compile/mode.py picks the phases) -> link it into g
 """
 import warnings
 
-from ..backends import get_xp
+from ..backends import get_xp, resolve_device
 from ..config import config
 from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
-from ..graph.traversal import ancestors, clone_replace, graph_inputs
+from ..graph.traversal import ancestors, clone_replace, depends_on, graph_inputs
 from ..rewrite.engine import rewrite_graph
 from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
@@ -18,8 +18,8 @@ from .io import In, Out
 from .linker import link
 from .mode import get_mode
 from .shared_locks import join, locked
+from .sharedvalue import Container, SharedVariable
 from .tiers import start_tiers
-from .sharedvalue import SharedVariable
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
 
@@ -42,6 +42,8 @@ class _InputSpec:
         self.allow_downcast = inp.allow_downcast if inp.allow_downcast is not None else allow_downcast
         if self.has_default:
             self.default = self.variable.type.filter(inp.value, name=self.name, allow_downcast=True)
+        # an input with an update keeps its state here: the default when omitted, the update's value after a call
+        self.container = Container(self.default) if inp.update is not None else None
 
     def make_filter(self, xp):
         t, name, down, strict = self.variable.type, self.name or str(self.variable), bool(self.allow_downcast), \
@@ -71,34 +73,58 @@ class Function:
     """
 
     def __init__(self, maker, specs, n_inputs, output_borrow, update_shared, shared_vars, output_format, name,
-                 xp, nan_guard, swap=None, output_device=None):
+                 xp, nan_guard, swap=None, output_device=None, device="cpu"):
         self.maker, self.name = maker, name
         self._specs, self._n_inputs = specs, n_inputs
         self._output_borrow, self._update_shared = output_borrow, update_shared
         self._shared_vars, self._output_format = shared_vars, output_format
-        self._xp, self._nan_guard, self._output_device = xp, nan_guard, output_device
+        self._xp, self._nan_guard, self._output_device, self._device = xp, nan_guard, output_device, device
         swap = swap or {}
         self._shared_containers = [swap.get(s, s).container for s in shared_vars]
-        update_containers = [swap.get(s, s).container for s in update_shared]
-        self._link_args = (maker.fgraph, n_inputs, specs, output_borrow, update_containers,
-                           self._shared_containers, xp, output_format, nan_guard, output_device)
-        fn, self.source, self._namespace, self._order = link(*self._link_args)
-        self._fn = self._guarded(fn)
-        if update_containers:
-            install_deferring_handler()
+        # shared variables' updates, then those of inputs with In(update=...) (outputs in that order)
+        self._update_containers = [swap.get(s, s).container for s in update_shared] + \
+            [spec.container for spec in specs if spec.container is not None]
         self._by_name = {}
         for k, spec in enumerate(specs):
             if spec.name is not None:
                 self._by_name.setdefault(spec.name, k)
         self.trust_input = False
+        self._link()
+
+    @property
+    def _link_args(self):
+        """What ``link`` turns into the call path (the native tier relinks with them, compile/tiers.py)."""
+        return (self.maker.fgraph, self._n_inputs, self._specs, self._output_borrow, self._update_containers,
+                self._shared_containers, self._xp, self._output_format, self._nan_guard, self._output_device)
+
+    def _link(self):
+        fn, self.source, self._namespace, self._order = link(*self._link_args)
+        self._fn = self._guarded(fn)
+        if self._update_containers:
+            install_deferring_handler()
         start_tiers(self)  # the NumPy tier serves now; the native one takes over when compiled (tiers.py)
 
     def _guarded(self, fn):
-        """``fn`` as the call path runs it: under the lock of the shared state it reads or writes (also for the
-        native tier's relinked body, compile/tiers.py)."""
-        if self._shared_containers:   # one lock for all the shared state the call reads or writes
-            return locked(fn, join([c.group for c in self._shared_containers]))
+        """``fn`` as the call path runs it: under one lock for all the state it reads or writes (also for the
+        native tier's relinked body)."""
+        guarded = self._shared_containers + [c for c in self._update_containers if c not in self._shared_containers]
+        if guarded:
+            return locked(fn, join([c.group for c in guarded]))
         return fn
+
+    # Pickling (and deepcopy) keep the graph, the inputs and the shared containers, and link again when loaded:
+    # the generated code and its thunks are not data. Functions and shared variables pickled together still
+    # share their values after loading.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        for key in ("_fn", "source", "_namespace", "_order", "_xp", "_native_job", "tier"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._xp = get_xp(self._device)
+        self._link()
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_inputs:
@@ -129,7 +155,7 @@ class Function:
                 if not spec.has_default:
                     raise TypeError(f"{self._label()}: missing a value for input {k} "
                                     f"({spec.name or spec.variable})")
-                values[k] = spec.default
+                values[k] = spec.container.value if spec.container is not None else spec.default
         return values
 
     def _label(self):
@@ -142,7 +168,8 @@ class Function:
 
     def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
         """A copy of this function; ``swap={old_shared: new_shared}`` makes it read and update other shared
-        variables (of the same types)."""
+        variables (of the same types); ``delete_updates=True`` drops its updates. Like Theano's, the copy returns a
+        list of outputs even where the original returned one value."""
         swap = dict(swap or {})
         for old, new in swap.items():
             if old.type != new.type:
@@ -150,13 +177,15 @@ class Function:
         maker = self.maker
         update_shared = [] if delete_updates else self._update_shared
         fgraph = maker.fgraph
-        if delete_updates and self._update_shared:
-            n_keep = len(fgraph.outputs) - len(self._update_shared)
+        if delete_updates and self._update_containers:
+            n_keep = len(fgraph.outputs) - len(self._update_containers)
             fgraph = FunctionGraph(fgraph.inputs, fgraph.outputs[:n_keep], clone=True)
             maker = FunctionMaker(fgraph, maker.inputs, maker.outputs, maker.mode)
+        # As in Theano, a copy returns its outputs as a list even when the original returned a single value.
+        output_format = "list" if self._output_format == "single" else self._output_format
         return Function(maker, self._specs, self._n_inputs, self._output_borrow, update_shared, self._shared_vars,
-                        self._output_format, name or self.name, self._xp, self._nan_guard, swap,
-                        self._output_device)
+                        output_format, name or self.name, self._xp, self._nan_guard, swap,
+                        self._output_device, self._device)
 
     def free(self):
         """Theano compatibility: compiled functions keep no buffers between calls, so nothing to free."""
@@ -175,6 +204,11 @@ _MISSING = object()
 def _as_in(x):
     if isinstance(x, In):
         return x
+    if isinstance(x, tuple) and len(x) == 2:  # Theano's older forms: (variable, value), ((variable, update), value)
+        target, value = x
+        if isinstance(target, tuple) and len(target) == 2:
+            return In(target[0], value=value, update=target[1])
+        return In(target, value=value)
     if isinstance(x, SharedVariable):
         raise TypeError(f"function: shared variable {x} cannot be an explicit input (it is used implicitly; "
                         f"use givens= to replace it)")
@@ -312,7 +346,12 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                     update_values.append(apply_givens([_check_update(v, v.default_update)])[0])
                     changed = True
 
-    all_outputs = out_vars + update_values
+    in_updates = [apply_givens([as_tensor_variable(i.update)])[0] for i in ins if i.update is not None]
+    for i, value in zip([i for i in ins if i.update is not None], in_updates):
+        if value.type != i.variable.type and not i.variable.type.is_super(value.type):
+            raise TypeError(f"In({i.variable}, update=...): the update has type {value.type}, expected "
+                            f"{i.variable.type}")
+    all_outputs = out_vars + update_values + in_updates
     shared_vars = []
     for v in graph_inputs(all_outputs):
         if isinstance(v, SharedVariable) and v not in in_vars and v not in shared_vars:
@@ -328,7 +367,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
 
     on_unused_input = on_unused_input or config.on_unused_input
     if on_unused_input != "ignore":
-        used = set(ancestors(all_outputs))
+        used = set(depends_on(all_outputs))  # as the user wrote the graph, before any simplification
         for k, v in enumerate(in_vars):
             if v not in used:
                 msg = (f"function: input {k} ({v}) is not needed to compute the outputs; pass "
@@ -340,7 +379,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     fgraph = FunctionGraph(in_vars + shared_vars, all_outputs, clone=True)
     fgraph.update_mapping = {len(out_vars) + k: len(in_vars) + shared_vars.index(s) for k, s in enumerate(updated)}
     mode_obj = get_mode(mode)
-    xp = get_xp(device or mode_obj.device)  # first: a GPU that cannot be used fails before the rewrites run
+    device_name = resolve_device(device or mode_obj.device)
+    xp = get_xp(device_name)  # first: a GPU that cannot be used fails before the rewrites run
     if mode_obj.optimizer is not None:
         rewrite_graph(fgraph, excluding=mode_obj.excluded)
     if xp.is_gpu:
@@ -349,7 +389,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         warn_float64(fgraph, f"function {name!r}" if name else "function")
     maker = FunctionMaker(fgraph, ins, out_list, mode_obj)
     specs = [_InputSpec(i, allow_input_downcast) for i in ins]
-    fn = Function(maker, specs, len(ins), output_borrow + [False] * len(update_values), updated, shared_vars,
-                  output_format, name, xp, mode_obj.nan_guard, output_device=output_device if xp.is_gpu else None)
+    fn = Function(maker, specs, len(ins), output_borrow + [False] * (len(update_values) + len(in_updates)), updated,
+                  shared_vars, output_format, name, xp, mode_obj.nan_guard,
+                  output_device=output_device if xp.is_gpu else None, device=device_name)
     fn.trust_input = trust_input
     return fn

@@ -13,15 +13,18 @@ class In:
         value: a default, making the argument optional.
         borrow: the function may keep a reference to the value (it never does after returning).
         mutable: the function may overwrite the value (layerkit never does; accepted for Theano programs).
+        update: an expression for the input's next default: the function keeps the value (starting from
+            ``value``), uses it when the argument is omitted, and stores ``update`` after each call.
     """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=False, strict=False,
                  allow_downcast=None, autoname=True, implicit=False, borrow=False, shared=False):
         if not isinstance(variable, Variable):
             raise TypeError(f"In: expected a symbolic variable, received {type(variable).__name__}")
-        if update is not None:
-            raise NotImplementedError("In(update=...): use a shared variable with updates= instead")
+        if update is not None and value is None:
+            raise TypeError(f"In({variable}, update=...): an input with an update needs value= (its initial state)")
         self.variable = variable
+        self.update = update
         self.name = name if name is not None else (variable.name if autoname else None)
         self.value = value
         self.has_default = value is not None

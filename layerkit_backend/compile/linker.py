@@ -61,7 +61,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         args.append(f"i{k}")
         ns[f"_filter{k}"] = input_specs[k].make_filter(xp)
         if isinstance(var.type, TensorType):
-            ns[f"_dt{k}"] = np.dtype(var.type.dtype)
+            ns[f"_dt{k}"] = var.type.np_dtype
             lines.append(_input_check(k, var))
         else:  # another type (e.g. a random state) is checked by its own filter
             lines.append(f"    i{k} = _filter{k}(i{k})")
@@ -123,9 +123,9 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
     for pos in range(n_body):
         emit(pos, order[pos])
     if nan_guard:
-        from .nanguard import guard
+        from .nanguardmode import guard
 
-        ns["_guard"] = guard
+        ns["_guard"] = nan_guard if callable(nan_guard) else guard  # a Mode may bring its own per-node check
 
     # Outputs that would alias something the caller or a later call could see get a copy.
     protected = {alias_root(v, memo) for v in fgraph.inputs}

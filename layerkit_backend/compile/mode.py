@@ -1,7 +1,7 @@
 """Compile modes: which rewrites run, and on which device the compiled code computes."""
 from ..config import config
 
-__all__ = ["Mode", "get_mode", "FAST_RUN", "FAST_COMPILE"]
+__all__ = ["Mode", "get_mode", "get_default_mode", "FAST_RUN", "FAST_COMPILE"]
 
 
 class Mode:
@@ -38,6 +38,11 @@ class Mode:
 FAST_RUN = Mode()
 FAST_COMPILE = Mode(optimizer=None)
 _PREDEFINED = {"FAST_RUN": FAST_RUN, "FAST_COMPILE": FAST_COMPILE, "DebugMode": FAST_COMPILE}
+
+
+def get_default_mode():
+    """The Mode ``function`` uses when none is given (``config.mode``)."""
+    return get_mode(None)
 
 
 def get_mode(mode):

@@ -7,7 +7,9 @@ and the merge rewrite can treat them as one.
 import os
 import sys
 
-__all__ = ["Type", "Variable", "Constant", "Apply", "Op", "Tag", "user_line"]
+from ..config import config
+
+__all__ = ["Type", "Variable", "Constant", "Apply", "Op", "Tag", "user_line", "compute_test_values"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LAYERKIT_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR), "layerkit")
@@ -64,6 +66,21 @@ class Variable:
 
     def get_parents(self):
         return [self.owner] if self.owner is not None else []
+
+    @property
+    def clients(self):
+        """The ``(node, input index)`` pairs (``('output', i)`` for the graph's outputs) that read this variable in
+        the FunctionGraph it belongs to, e.g. ``f.maker.fgraph.inputs[0].clients`` of a compiled function."""
+        fgraph = self.__dict__.get("fgraph")
+        if fgraph is None:
+            raise AttributeError(f"{self} belongs to no FunctionGraph, so it has no clients (a compiled function's "
+                                 f"graph is f.maker.fgraph)")
+        return fgraph.clients.get(self, [])
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_eval_cache", None)  # compiled functions of eval(); rebuilt on demand
+        return state
 
     def __str__(self):
         if self.name is not None:
@@ -169,6 +186,7 @@ class Op:
     """
 
     __props__ = ()
+    name = None       # Theano's op.name: a label some ops carry (IfElse, Scan); None for most
     view_map = {}     # {output index: [input index]}: the output may be a view of that input
     destroy_map = {}  # {output index: [input index]}: computing the output overwrites that input
     foldable = True   # may constant folding evaluate this op at compile time?
@@ -191,6 +209,8 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(node, config.compute_test_value)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def make_node(self, *inputs):
@@ -224,6 +244,40 @@ class Op:
     def connection_pattern(self, node):
         """[[is output j connected to input i] for i in inputs]; default: everything is connected."""
         return [[True] * len(node.outputs) for _ in node.inputs]
+
+
+def _test_value(var):
+    if hasattr(var.tag, "test_value"):
+        return var.tag.test_value
+    if isinstance(var, Constant):
+        return var.data
+    container = getattr(var, "container", None)  # a shared variable: its current value
+    return None if container is None else container.value
+
+
+def compute_test_values(node, mode):
+    """Theano's ``config.compute_test_value``: run ``node`` on its inputs' ``tag.test_value`` as soon as the graph
+    is built, so a shape or dtype error surfaces on the line that made the node. ``mode`` says what a missing test
+    value does: 'raise' (or 'pdb'), 'warn' or 'ignore'."""
+    values = []
+    for v in node.inputs:
+        value = _test_value(v)
+        if value is None:
+            msg = (f"{node.op}: input {v} has no test value; set {v}.tag.test_value, or set "
+                   f"config.compute_test_value to 'off'")
+            if mode in ("raise", "pdb"):
+                raise ValueError(msg)
+            if mode == "warn":
+                import warnings
+
+                warnings.warn(msg, stacklevel=3)
+            return
+        values.append(value)
+    from ..backends import numpy_xp
+
+    outs = node.op.make_thunk(node, numpy_xp)(*values)
+    for out, value in zip(node.outputs, outs if len(node.outputs) > 1 else (outs,)):
+        out.tag.test_value = value
 
 
 def _copy_tag(tag):

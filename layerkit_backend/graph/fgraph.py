@@ -30,6 +30,7 @@ class FunctionGraph:
         for v in self.inputs:
             self.clients.setdefault(v, [])
             self.variables.add(v)
+            v.fgraph = self  # (Theano's var.fgraph; Variable.clients reads the clients from it)
         for node in io_toposort(self.inputs, self.outputs):
             self._import_node(node)
         for i, out in enumerate(self.outputs):
@@ -52,6 +53,7 @@ class FunctionGraph:
         for out in node.outputs:
             self.variables.add(out)
             self.clients.setdefault(out, [])
+            out.fgraph = self
         for i, inp in enumerate(node.inputs):
             if inp.owner is None and inp not in self.variables and not isinstance(inp, Constant):
                 if not getattr(inp.tag, "allow_orphan", False) and not hasattr(inp, "container"):

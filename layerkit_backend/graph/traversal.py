@@ -1,7 +1,8 @@
 """Walking and copying graphs: ancestors, inputs, topological order, clone, clone_replace."""
 from .basic import Constant
 
-__all__ = ["ancestors", "graph_inputs", "io_toposort", "clone", "clone_replace", "apply_nodes"]
+__all__ = ["ancestors", "graph_inputs", "io_toposort", "clone", "clone_replace", "apply_nodes", "depends_on",
+           "note_depends_on"]
 
 
 def ancestors(outputs, blockers=()):
@@ -16,6 +17,30 @@ def ancestors(outputs, blockers=()):
         order.append(v)
         if v.owner is not None and v not in blockers:
             stack.extend(v.owner.inputs)
+    return order
+
+
+def note_depends_on(var, *sources):
+    """Record that ``var`` stands for a graph over ``sources`` that was simplified away when it was built (a
+    static shape folded to a constant, a gradient that no longer reads its cost): ``depends_on`` still counts
+    them, so ``function`` does not call those inputs unused. Returns ``var``."""
+    var.tag.depends_on = list(getattr(var.tag, "depends_on", ())) + [s for s in sources if s is not var]
+    return var
+
+
+def depends_on(outputs):
+    """Every Variable that ``outputs`` depend on as the user wrote them: their ancestors, also through the
+    ``note_depends_on`` records left by build-time simplifications."""
+    seen, order, stack = set(), [], list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        order.append(v)
+        if v.owner is not None:
+            stack.extend(v.owner.inputs)
+        stack.extend(getattr(v.tag, "depends_on", ()))
     return order
 
 

@@ -6,6 +6,7 @@ from . import variable  # first: it links the operator methods to the op modules
 from . import basic as _basic_module
 from . import constructors as _constructors_module
 from . import extra_ops as _extra_module
+from . import extra_ops  # noqa: F401  (T.extra_ops, as in Theano)
 from . import linalg as _linalg_module
 from . import math as _math_module
 from . import reduce as _reduce_module
@@ -24,7 +25,10 @@ from .sort import *  # noqa: F401,F403
 from .subtensor import *  # noqa: F401,F403
 from .type import TensorType, col, matrix, row, scalar, tensor, tensor3, tensor4, tensor5, vector
 from .variable import TensorConstant, TensorVariable, as_tensor_variable, constant
-from ..gradient import Lop, Rop, grad, hessian, jacobian  # noqa: E402  (Theano exposes these on tensor too)
+from ..gradient import Lop, Rop, grad, hessian, jacobian, verify_grad  # noqa: E402  (Theano's tensor has them)
+from .nlinalg import diagonal  # noqa: E402
+from .search import choose  # noqa: E402
+from . import nlinalg, slinalg, special  # noqa: E402,F401  (T.nlinalg, T.slinalg as in Theano)
 
 as_tensor = as_tensor_variable
 
@@ -33,5 +37,6 @@ _MODULES = [_basic_module, _constructors_module, _extra_module, _linalg_module, 
 __all__ = sorted({name for m in _MODULES for name in getattr(m, "__all__", [])} | {
     "DimShuffle", "Elemwise", "TensorType", "TensorConstant", "TensorVariable", "as_tensor_variable", "as_tensor",
     "constant", "tensor", "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5", "grad",
-    "hessian", "jacobian", "Lop", "Rop"})
+    "hessian", "jacobian", "Lop", "Rop", "verify_grad", "diagonal", "choose"})
 from . import nnet  # noqa: E402,F401  (layerkit_backend.tensor.nnet: neural-network ops, Theano names)
+from . import shared_randomstreams  # noqa: E402,F401  (reachable as T.shared_randomstreams, as in Theano)

@@ -3,15 +3,16 @@ import numpy as np
 
 from ..config import config
 from ..graph.basic import Apply, Op
+from ..graph.traversal import note_depends_on
 from .elemwise import Elemwise
 from .scalar import Cast
 from .type import TensorType, as_dtype, INT_DTYPES
 from .variable import TensorConstant, as_tensor_variable, constant
 
 __all__ = ["cast", "Alloc", "alloc", "zeros", "ones", "full", "fill", "second", "zeros_like", "ones_like",
-           "full_like", "broadcast_like", "broadcast_to", "tensor_copy", "Arange", "arange", "Eye", "eye",
-           "identity_like", "Join", "join", "concatenate", "stack", "Split", "split", "as_index_scalar",
-           "get_scalar_constant_value", "NotScalarConstantError"]
+           "full_like", "broadcast_like", "broadcast_to", "broadcast_sizes", "tensor_copy", "Arange", "arange", "Eye", "eye",
+           "identity_like", "tri", "tril", "triu", "Join", "join", "concatenate", "stack", "stacklists", "mgrid",
+           "ogrid", "Split", "split", "as_index_scalar", "get_scalar_constant_value", "NotScalarConstantError"]
 
 _CASTS = {}
 
@@ -143,7 +144,7 @@ def full_like(x, fill_value, dtype=None):
     x = as_tensor_variable(x)
     from .shape import shape_tuple
 
-    return alloc(constant(fill_value, dtype=dtype or x.dtype), *shape_tuple(x))
+    return note_depends_on(alloc(constant(fill_value, dtype=dtype or x.dtype), *shape_tuple(x)), x)
 
 
 def zeros_like(x, dtype=None):
@@ -157,11 +158,33 @@ def ones_like(x, dtype=None):
 
 
 def fill(model, value):
-    """``value`` broadcast to the shape of ``model`` (Theano's ``fill``/``second``)."""
+    """``value`` broadcast against ``model`` (Theano's ``fill``/``second``: the shape is the broadcast of both, the
+    values and dtype are ``value``'s)."""
+    model, value = as_tensor_variable(model), as_tensor_variable(value)
+    return note_depends_on(alloc(value, *broadcast_sizes([model, value])), model)
+
+
+def broadcast_sizes(tensors):
+    """The sizes of the broadcast of ``tensors`` (static where known): per dimension, the size that is not 1."""
+    from .math import eq, switch
     from .shape import shape_tuple
 
-    model, value = as_tensor_variable(model), as_tensor_variable(value)
-    return alloc(value, *shape_tuple(model)) if model.ndim >= value.ndim else value
+    ndim = max(t.ndim for t in tensors)
+    sizes = [(None,) * (ndim - t.ndim) + shape_tuple(t) for t in tensors]
+    statics = [(1,) * (ndim - t.ndim) + t.type.shape for t in tensors]
+    out = []
+    for d in range(ndim):
+        candidates = [(s[d], k[d]) for s, k in zip(sizes, statics) if k[d] != 1]
+        if not candidates:
+            out.append(1)
+        elif any(k is not None for _, k in candidates):  # a static size other than 1 decides
+            out.append(next(k for _, k in candidates if k is not None))
+        else:
+            size = candidates[0][0]
+            for other, _ in candidates[1:]:
+                size = switch(eq(size, 1), other, size)
+            out.append(size)
+    return out
 
 
 second = fill
@@ -261,6 +284,28 @@ def eye(n, m=None, k=0, dtype=None):
     return Eye(as_dtype(dtype))(n, n if m is None else m, k)
 
 
+def tri(N, M=None, k=0, dtype=None):
+    """An ``(N, M)`` tensor with ones at and below the ``k``-th diagonal, zeros above (``numpy.tri``)."""
+    from .math import ge
+
+    M = N if M is None else M
+    rows = arange(cast(as_tensor_variable(N), "int64")).dimshuffle(0, "x")
+    cols = arange(cast(as_tensor_variable(M), "int64")).dimshuffle("x", 0)
+    return cast(ge(rows + k, cols), dtype or config.floatX)
+
+
+def tril(m, k=0):
+    """``m`` with the elements above the ``k``-th diagonal zeroed (``numpy.tril`` of a matrix)."""
+    m = as_tensor_variable(m)
+    return m * tri(m.shape[0], m.shape[1], k=k, dtype=m.dtype)
+
+
+def triu(m, k=0):
+    """``m`` with the elements below the ``k``-th diagonal zeroed (``numpy.triu`` of a matrix)."""
+    m = as_tensor_variable(m)
+    return m * (1 - tri(m.shape[0], m.shape[1], k=k - 1, dtype=m.dtype))
+
+
 def identity_like(x, dtype=None):
     """An identity matrix with the shape of the 2-d tensor ``x``."""
     from .shape import shape_tuple
@@ -339,9 +384,17 @@ def concatenate(tensor_list, axis=0):
     return join(axis, *tensor_list)
 
 
-def stack(tensors, axis=0):
-    """Join tensors of equal shape along a new ``axis``."""
-    if not isinstance(tensors, (list, tuple)) or not tensors:
+def stack(tensors, *more, axis=0):
+    """Join tensors of equal shape along a new ``axis``: ``stack([a, b], axis)``, or Theano's older
+    ``stack(a, b, c)`` (every argument a tensor)."""
+    if isinstance(tensors, (list, tuple)):
+        if len(more) > 1:
+            raise TypeError("stack: pass a list of tensors and the axis, e.g. stack([a, b], axis=1)")
+        if more:
+            axis = more[0]
+    else:
+        tensors = [tensors, *more]
+    if not tensors:
         raise TypeError("stack: expected a non-empty list of tensors")
     from .shape import expand_dims
 
@@ -349,6 +402,61 @@ def stack(tensors, axis=0):
     ndim = tensors[0].ndim
     axis = axis % (ndim + 1)
     return join(axis, *[expand_dims(t, axis) for t in tensors])
+
+
+def stacklists(arg):
+    """A tensor from nested lists of scalars or tensors: ``stacklists([[a, b], [c, d]])`` is a 2x2 matrix.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> a, b = T.dscalars('a', 'b')
+        >>> stacklists([[a, b], [b, a]]).eval({a: 1.0, b: 2.0}).tolist()
+        [[1.0, 2.0], [2.0, 1.0]]
+    """
+    if isinstance(arg, (list, tuple)):
+        return stack([stacklists(a) for a in arg])
+    return as_tensor_variable(arg)
+
+
+class _Grid:
+    """``mgrid[0:5, 0:3]`` (dense coordinate tensors) and ``ogrid[...]`` (open ones), as NumPy's."""
+
+    def __init__(self, sparse):
+        self.sparse = sparse
+
+    def __getitem__(self, slices):
+        if not isinstance(slices, tuple):
+            slices = (slices,)
+        axes = []
+        for sl in slices:
+            if not isinstance(sl, slice) or sl.stop is None:
+                raise TypeError(f"{self._name()}: expected slices with a stop, received {sl!r}")
+            start = 0 if sl.start is None else sl.start
+            step = 1 if sl.step is None else sl.step
+            if isinstance(step, complex):  # 5j: that many points, stop included (numpy's convention)
+                count = int(abs(step))
+                axes.append(start + arange(count, dtype=config.floatX) * ((sl.stop - start) / max(count - 1, 1)))
+            else:
+                axes.append(arange(start, sl.stop, step))
+        n = len(axes)
+        shaped = [a.dimshuffle(*["x" if d != k else 0 for d in range(n)]) for k, a in enumerate(axes)]
+        if self.sparse:
+            return shaped
+        full = [_size_of(a) for a in axes]
+        return [alloc(s, *full) for s in shaped]
+
+    def _name(self):
+        return "ogrid" if self.sparse else "mgrid"
+
+
+def _size_of(v):
+    from .shape import shape_i
+
+    return shape_i(v, 0)
+
+
+mgrid = _Grid(sparse=False)
+ogrid = _Grid(sparse=True)
 
 
 class Split(Op):

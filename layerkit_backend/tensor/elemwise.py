@@ -50,12 +50,24 @@ def _adapt_weak(inputs):
             tkind = "b" if target == "bool" else np.dtype(target).kind
             if kind == "f" and tkind in "iub":
                 pass  # 2.5 * int_tensor: the float decides (it is already floatX)
-            elif kind in "iu" and tkind == "b":
-                pass  # int * bool tensor: keep the int
             elif _fits(value, target):
                 v = _weak_constant(value, target, v.data.shape)
+            elif kind in "iu" and tkind in "iub":
+                # bool + 1, int8 + 300: the smallest integer dtype holding the number joins in (Theano's rule)
+                v = _weak_constant(value, _smallest_int(value), v.data.shape)
         out.append(v)
     return out
+
+
+# Rows with no meaning for booleans, refused when the graph is built (as Theano does): negation, subtraction and
+# sign of bools, and integer division or modulo of bools (always by zero or one).
+_NO_BOOL_RESULT = frozenset({"neg", "sub", "sgn", "int_div", "mod"})
+# Bitwise rows take integers, or bools with bools (logical): as Theano, a bool mixed with an int is refused.
+_BITWISE = frozenset({"and_", "or_", "xor", "invert"})
+
+
+def _smallest_int(value):
+    return next(d for d in ("int8", "int16", "int32", "int64") if np.iinfo(d).min <= value <= np.iinfo(d).max)
 
 
 def _weak_constant(value, dtype, shape):
@@ -107,6 +119,13 @@ class Elemwise(Op):
         inputs = [x if x.ndim == ndim else _pad_left(x, ndim) for x in inputs]
         shape = broadcast_shapes_static([x.type.shape for x in inputs], op.name)
         out_type = TensorType(op.output_dtype(*[x.dtype for x in inputs]), shape)
+        if op.name in _BITWISE and (any(x.dtype.startswith("float") or x.dtype.startswith("complex") for x in inputs)
+                                    or len({x.dtype == "bool" for x in inputs}) > 1):
+            raise TypeError(f"{op.name}: expected integer tensors or bool tensors, not a mix or floats (received "
+                            f"{', '.join(str(x.type) for x in inputs)}); cast them first")
+        if out_type.dtype == "bool" and op.name in _NO_BOOL_RESULT:
+            raise TypeError(f"{op.name}: not defined for bool tensors (received {', '.join(str(x.type) for x in inputs)}"
+                            f"); cast them to an integer dtype first")
         return Apply(self, inputs, [out_type()])
 
     def make_thunk(self, node, xp):
@@ -131,6 +150,9 @@ class Elemwise(Op):
         for x, g in zip(inputs, grads):
             if g is None or x.dtype not in FLOAT_DTYPES:
                 result.append(None)
+                continue
+            if not hasattr(g, "type"):  # an undefined or not-implemented gradient (gradient.py's marker)
+                result.append(g)
                 continue
             g = sum_to_shape_of(g, x)
             result.append(g if g.dtype == x.dtype else _cast(g, x.dtype))

@@ -11,8 +11,9 @@ from .type import FLOAT_DTYPES, INT_DTYPES, TensorType, as_dtype
 from .variable import TensorConstant, as_tensor_variable, constant
 
 __all__ = ["CumOp", "cumsum", "cumprod", "Repeat", "SegmentSum", "repeat", "tile", "diff", "BinCount", "bincount",
-           "FillDiagonal", "fill_diagonal", "to_one_hot", "UnravelIndex", "unravel_index", "RavelMultiIndex",
-           "ravel_multi_index"]
+           "FillDiagonal", "fill_diagonal", "fill_diagonal_offset", "to_one_hot", "UnravelIndex", "unravel_index",
+           "RavelMultiIndex", "ravel_multi_index", "searchsorted", "SearchsortedOp", "Unique", "unique", "compress",
+           "squeeze"]
 
 
 def _axis_of(x, axis, where):
@@ -327,9 +328,13 @@ def diff(x, n=1, axis=-1):
         raise ValueError(f"diff: n must be non-negative, received {n}")
     from .subtensor import getitem
 
+    from .math import neq
+
     lead = (slice(None),) * axis
     for _ in range(n):
-        x = getitem(x, lead + (slice(1, None),)) - getitem(x, lead + (slice(None, -1),))
+        later, earlier = getitem(x, lead + (slice(1, None),)), getitem(x, lead + (slice(None, -1),))
+        # bools have no subtraction: their difference is "changed" (NumPy's and Theano's diff of bools)
+        x = neq(later, earlier) if x.dtype == "bool" else later - earlier
     return x
 
 
@@ -413,7 +418,13 @@ def bincount(x, weights=None, minlength=None, assert_nonneg=False):
 
 
 class FillDiagonal(Op):
-    """A copy of ``a`` (2-d, or n-d with equal sizes) with its main diagonal set to the scalar ``val``."""
+    """A copy of ``a`` (2-d, or n-d with equal sizes) with its main diagonal set to the scalar ``val``; with an
+    ``offset`` (matrices only), the diagonal that many columns right (rows down when negative)."""
+
+    __props__ = ("offset",)
+
+    def __init__(self, offset=0):
+        self.offset = int(offset)
 
     def make_node(self, a, val):
         from .basic import cast
@@ -423,6 +434,8 @@ class FillDiagonal(Op):
             raise TypeError(f"fill_diagonal: a must have at least 2 dimensions, received {a.type}")
         if val.ndim != 0:
             raise TypeError(f"fill_diagonal: val must be a scalar, received {val.type}")
+        if self.offset and a.ndim != 2:
+            raise TypeError(f"fill_diagonal_offset: a must be a matrix, received {a.type}")
         return Apply(self, [a, cast(val, a.dtype)], [a.type()])
 
     def perform(self, xp, node, inputs):
@@ -430,7 +443,13 @@ class FillDiagonal(Op):
         if a.ndim > 2 and len(set(a.shape)) > 1:
             raise ValueError(f"fill_diagonal: an n-d array needs equal sizes, received shape {a.shape}")
         out = xp.array(a, copy=True)
-        xp.fill_diagonal(out, val)
+        if self.offset:
+            k = self.offset
+            n = max(0, min(a.shape[0], a.shape[1] - k) if k > 0 else min(a.shape[0] + k, a.shape[1]))
+            rows = xp.arange(n) + max(0, -k)
+            out[rows, rows + k] = val
+        else:
+            xp.fill_diagonal(out, val)
         return [out]
 
     def grad(self, inputs, output_grads):
@@ -455,6 +474,18 @@ def fill_diagonal(a, val):
         [[5.0, 2.0], [3.0, 5.0]]
     """
     return FillDiagonal()(a, val)
+
+
+def fill_diagonal_offset(a, val, offset):
+    """A copy of the matrix ``a`` with its diagonal ``offset`` (columns right; negative: rows down) set to ``val``.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> a = T.dmatrix('a')
+        >>> fill_diagonal_offset(a, 5.0, 1).eval({a: [[1.0, 2.0], [3.0, 4.0]]}).tolist()
+        [[1.0, 5.0], [3.0, 4.0]]
+    """
+    return FillDiagonal(offset)(a, val)
 
 
 def _as_dims(dims, where):
@@ -554,3 +585,8 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
         [5]
     """
     return RavelMultiIndex(mode, order)(*multi_index, dims)
+
+
+# Theano's extra_ops module also holds these (defined with their concepts; the names are reached from here too)
+from .search import SearchsortedOp, Unique, compress, searchsorted, unique  # noqa: E402
+from .shape import squeeze  # noqa: E402

@@ -19,9 +19,7 @@ def _prepare(x, y, where):
     from .basic import cast
 
     x, y = as_tensor_variable(x), as_tensor_variable(y)
-    dtype = upcast(x.dtype, y.dtype)
-    if dtype == "bool":
-        dtype = "int64"
+    dtype = upcast(x.dtype, y.dtype)  # bool with bool stays bool (whether any pair is true), as NumPy and Theano
     return cast(x, dtype), cast(y, dtype), dtype
 
 

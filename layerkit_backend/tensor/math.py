@@ -5,7 +5,8 @@ from .scalar import SCALAR_OPS
 __all__ = list(SCALAR_OPS) + ["sub", "where", "cast", "clip", "round", "abs_", "pow", "sqr", "square", "inv",
                               "sgn", "sign", "true_divide", "floor_div", "ceil_intdiv", "logical_not",
                               "logical_and", "logical_or", "logical_xor", "bitwise_not", "isclose", "allclose",
-                              "real", "deg2rad", "rad2deg"]
+                              "real", "angle", "deg2rad", "rad2deg", "iround", "bitwise_and", "bitwise_or",
+                              "bitwise_xor"]
 
 ELEMWISE = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
 
@@ -36,13 +37,19 @@ def cast(x, dtype):
     return _cast(x, dtype)
 
 
-def round(x, mode="half_away_from_zero"):  # noqa: A001  (Theano's name)
-    """Round to the nearest integer; ties go ``half_away_from_zero`` (Theano's default) or ``half_to_even``."""
+def round(x, mode=None):  # noqa: A001  (Theano's name)
+    """Round to the nearest integer; ties go ``half_to_even`` (the default, as in Theano 1.0 and NumPy) or
+    ``half_away_from_zero``."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(x)  # noqa: F821
     if mode == "half_away_from_zero":
         return round_half_away_from_zero(x)  # noqa: F821
-    if mode == "half_to_even":
-        return round_half_to_even(x)  # noqa: F821
     raise ValueError(f"round: mode must be 'half_away_from_zero' or 'half_to_even', received {mode!r}")
+
+
+def iround(x, mode=None):
+    """``round(x, mode)`` as int64 (Theano's name)."""
+    return cast(round(x, mode), "int64")
 
 
 def clip(x, a_min, a_max):
@@ -56,8 +63,9 @@ def where(condition, x, y):
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    """Elementwise ``|a - b| <= atol + rtol * |b|`` (NumPy's definition)."""
-    close = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))  # noqa: F821
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` for finite values, equality for infinite ones (NumPy's)."""
+    finite = and_(invert(isinf(a)), invert(isinf(b)))  # noqa: F821
+    close = or_(and_(finite, le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))), eq(a, b))  # noqa: F821
     if equal_nan:
         close = or_(close, and_(isnan(a), isnan(b)))  # noqa: F821
     return close
@@ -85,6 +93,11 @@ def rad2deg(x):
     return mul(x, 180.0 / 3.141592653589793)  # noqa: F821
 
 
+def angle(x):
+    """The complex argument; for real tensors 0 where ``x >= 0`` and pi where it is negative (``numpy.angle``)."""
+    return arctan2(0.0, x)  # noqa: F821
+
+
 def real(x):
     """Real part; tensors are real-valued here, so ``x`` itself."""
     return x
@@ -98,6 +111,9 @@ sign = sgn  # noqa: F821
 true_divide = true_div  # noqa: F821
 floor_div = int_div  # noqa: F821
 bitwise_not = invert  # noqa: F821
+bitwise_and = and_  # noqa: F821
+bitwise_or = or_  # noqa: F821
+bitwise_xor = xor  # noqa: F821
 logical_not = invert  # noqa: F821  (on bool tensors, which comparisons return)
 logical_and = and_  # noqa: F821
 logical_or = or_  # noqa: F821

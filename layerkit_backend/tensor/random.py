@@ -8,8 +8,11 @@ draw whose ``default_update`` is the draw's new state, so every call of a compil
 
 The functions here follow Theano's ``raw_random`` (``uniform(rng, size, low, high) -> (new_rng, sample)``).
 
-States are NumPy ``Generator`` objects on every backend: on CUDA the draw happens on the host and is copied to the
-device, so a seed gives the same numbers on CPU and GPU.
+States are NumPy ``RandomState`` objects (what Theano's streams hold: ``shared_randomstreams.RandomStreams`` draws
+Theano's numbers for a seed) or ``Generator`` objects, on every backend: on CUDA the draw happens on the host and
+is copied to the device, so a seed gives the same numbers on CPU and GPU. A RandomState draws as Theano's
+``raw_random`` helpers do (``random_integers``, ``permutation`` and ``multinomial`` one element or row at a
+time); a Generator draws with its own vectorised methods.
 
 Gradients: sampling is not differentiated. No gradient flows to the state, the size or the parameters (the
 gradient with respect to ``low``, ``avg``... is None, i.e. zero); write ``avg + std * normal(0, 1)`` to
@@ -30,11 +33,13 @@ from .type import FLOAT_DTYPES, INT_DTYPES, TensorType, as_dtype
 from .variable import TensorConstant, as_tensor_variable
 
 __all__ = ["RandomGeneratorType", "RandomVariable", "uniform", "normal", "binomial", "integers", "random_integers",
-           "choice", "permutation", "dropout"]
+           "choice", "permutation", "multinomial", "poisson", "dropout"]
+
+_STATES = (np.random.Generator, np.random.RandomState)
 
 
 class RandomGeneratorType(Type):
-    """The type of a random generator state: its values are ``numpy.random.Generator`` objects.
+    """The type of a random generator state: its values are ``numpy.random.RandomState`` or ``Generator`` objects.
 
     Example:
         >>> import numpy as np
@@ -44,11 +49,11 @@ class RandomGeneratorType(Type):
     """
 
     def filter(self, value, name=None, allow_downcast=False, strict=False, where=None, downcast_hint=None):
-        if isinstance(value, np.random.Generator):
+        if isinstance(value, _STATES):
             return value
         where = where or (f"input {name!r}" if name else "value")
-        raise TypeError(f"{where}: expected a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), "
-                        f"received {type(value).__name__}")
+        raise TypeError(f"{where}: expected a numpy.random.RandomState or Generator (e.g. "
+                        f"numpy.random.RandomState(seed)), received {type(value).__name__}")
 
     def is_super(self, other):
         return self == other
@@ -71,19 +76,74 @@ _Dist = collections.namedtuple("_Dist", "params kind draw")
 
 def _draw_permutation(rng, size, n, replace):
     n = int(n)
+    if isinstance(rng, np.random.RandomState):  # Theano's helper: one permutation per index of size
+        out = np.empty(tuple(size or ()) + (n,), dtype=np.int64)
+        for i in np.ndindex(*(size or ())):
+            out[i] = rng.permutation(n)
+        return out
     rows = np.broadcast_to(np.arange(n, dtype=np.int64), (size or ()) + (n,))
     return rng.permuted(rows, axis=-1)
+
+
+def _broadcast_params(size, *params):
+    """Theano's helpers: parameters padded to the output's rank; the output shape is ``size`` or their
+    broadcast."""
+    ndim = len(size) if size is not None else max(p.ndim for p in params)
+    params = [p.reshape((1,) * (ndim - p.ndim) + p.shape) for p in params]
+    shape = tuple(size) if size is not None else np.broadcast_shapes(*[p.shape for p in params])
+    return shape, params
+
+
+def _draw_random_integers(rng, size, low, high, replace):
+    if not isinstance(rng, np.random.RandomState):
+        return rng.integers(low, high, size, endpoint=True)
+    # Theano's helper draws one element at a time (the stream it consumes is part of the numbers a seed gives)
+    shape, (low, high) = _broadcast_params(size, low, high)
+    out = np.empty(shape)
+    for index in np.ndindex(*shape):
+        li = tuple(0 if s == 1 else i for s, i in zip(low.shape, index))
+        hi = tuple(0 if s == 1 else i for s, i in zip(high.shape, index))
+        out[index] = rng.randint(low=low[li], high=high[hi] + 1)
+    return out
+
+
+def _draw_multinomial(rng, size, n, pvals, replace):
+    if not isinstance(rng, np.random.RandomState):
+        return rng.multinomial(n, pvals, size)
+    ndim = len(size) if size is not None else max(n.ndim, pvals.ndim - 1)
+    n = n.reshape((1,) * (ndim - n.ndim) + n.shape)
+    pvals = pvals.reshape((1,) * (ndim + 1 - pvals.ndim) + pvals.shape)
+    shape = tuple(size) if size is not None else np.broadcast_shapes(n.shape, pvals.shape[:-1])
+    out = np.empty(shape + (pvals.shape[-1],))
+    for index in np.ndindex(*shape):
+        ni = tuple(0 if s == 1 else i for s, i in zip(n.shape, index))
+        pi = tuple(0 if s == 1 else i for s, i in zip(pvals.shape[:-1], index))
+        p = pvals[pi]
+        total = np.sum(p)
+        if 1.0 < total < 1.0 + 1e-5 or p[-1] < 5e-5:
+            p = p * (1.0 - 5e-5)  # Theano's guard: NumPy refuses probabilities summing to a hair above 1
+        out[index] = rng.multinomial(n=n[ni], pvals=p.astype("float64"))
+    return out
+
+
+def _draw_integers(rng, size, low, high, replace):
+    if isinstance(rng, np.random.RandomState):
+        return rng.randint(low, high, size)
+    return rng.integers(low, high, size)
 
 
 _DISTRIBUTIONS = {
     "uniform": _Dist(("low", "high"), "float", lambda rng, size, low, high, replace: rng.uniform(low, high, size)),
     "normal": _Dist(("avg", "std"), "float", lambda rng, size, avg, std, replace: rng.normal(avg, std, size)),
     "binomial": _Dist(("n", "p"), "int", lambda rng, size, n, p, replace: rng.binomial(n, p, size)),
-    "integers": _Dist(("low", "high"), "int", lambda rng, size, low, high, replace: rng.integers(low, high, size)),
+    "integers": _Dist(("low", "high"), "int", _draw_integers),
+    "random_integers": _Dist(("low", "high"), "int", _draw_random_integers),
     # an empty p stands for "uniform over a" (the op's inputs are all tensors)
     "choice": _Dist(("a", "p"), "int", lambda rng, size, a, p, replace: rng.choice(
         a, size, replace, p if p.size else None)),
     "permutation": _Dist(("n",), "int", _draw_permutation),
+    "multinomial": _Dist(("n", "pvals"), "int", _draw_multinomial),
+    "poisson": _Dist(("lam",), "int", lambda rng, size, lam, replace: rng.poisson(lam, size)),
 }
 
 
@@ -137,6 +197,14 @@ class RandomVariable(Op):
             if n.ndim != 0 or n.dtype not in INT_DTYPES:
                 raise TypeError(f"permutation: expected an integer scalar `n`, received {n.type}")
             batch = (_static_int(n),)
+        elif self.dist == "multinomial":
+            n, pvals = params["n"], params["pvals"]
+            if pvals.ndim < 1:
+                raise ValueError(f"multinomial: expected pvals with at least one dimension, received {pvals.type}")
+            lead = max(n.ndim, pvals.ndim - 1)
+            batch = broadcast_shapes_static([(1,) * (lead - n.ndim) + n.type.shape,
+                                             (1,) * (lead + 1 - pvals.ndim) + pvals.type.shape[:-1]], where)
+            batch = batch + (pvals.type.shape[-1],)
         else:
             shapes = [p.type.shape for p in params.values()]
             ndim = max(len(s) for s in shapes)
@@ -144,7 +212,9 @@ class RandomVariable(Op):
         if self.n_size is None:
             return batch
         size = tuple(_static_int(s) for s in sizes)
-        return size + batch if self.dist == "permutation" else size
+        if self.dist == "permutation":
+            return size + batch
+        return size + batch[-1:] if self.dist == "multinomial" else size
 
     def make_thunk(self, node, xp):
         draw, n_size, replace = _DISTRIBUTIONS[self.dist].draw, self.n_size or 0, self.replace
@@ -272,7 +342,29 @@ def random_integers(rng, size=None, low=0, high=1, ndim=None, dtype="int64"):
         >>> random_integers(rng, size=(2,), low=1, high=6)[1].dtype
         'int64'
     """
-    return integers(rng, size, low, cast(high, "int64") + 1, ndim, dtype)
+    return _draw("random_integers", rng, size, ndim, dtype, [cast(low, "int64"), cast(high, "int64")])
+
+
+def multinomial(rng, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
+    """Counts of ``n`` draws among ``len(pvals)`` outcomes: shape ``size + (len(pvals),)``.
+
+    Example:
+        >>> rng = RandomGeneratorType()('rng')
+        >>> multinomial(rng, size=(2,), n=3, pvals=[0.2, 0.8])[1].type.shape
+        (2, 2)
+    """
+    return _draw("multinomial", rng, size, ndim, dtype, [cast(n, "int64"), cast(pvals, "float64")])
+
+
+def poisson(rng, size=None, lam=1.0, ndim=None, dtype="int64"):
+    """Counts from a Poisson distribution of mean ``lam``.
+
+    Example:
+        >>> rng = RandomGeneratorType()('rng')
+        >>> poisson(rng, size=(3,), lam=2.0)[1].type.shape
+        (3,)
+    """
+    return _draw("poisson", rng, size, ndim, dtype, [cast(lam, "float64")])
 
 
 def choice(rng, size=None, a=2, replace=True, p=None, ndim=None, dtype=None):

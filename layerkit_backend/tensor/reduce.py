@@ -9,7 +9,7 @@ from .type import FLOAT_DTYPES, INT_DTYPES, TensorType
 from .variable import as_tensor_variable
 
 __all__ = ["Reduce", "sum", "prod", "max", "min", "all", "any", "Argmax", "argmax", "argmin", "max_and_argmax",
-           "mean", "var", "std", "norm", "normalize_axis"]
+           "mean", "var", "std", "ptp", "norm", "normalize_axis"]
 
 
 def normalize_axis(axis, ndim, where="reduction"):
@@ -301,6 +301,11 @@ def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
     from . import math
 
     return math.sqrt(var(x, axis, ddof, keepdims, corrected))
+
+
+def ptp(x, axis=None, keepdims=False):
+    """The range ``max - min`` over ``axis`` (all axes when None), like ``numpy.ptp``."""
+    return max(x, axis, keepdims) - min(x, axis, keepdims)
 
 
 def norm(x, L=2, axis=None, keepdims=False):

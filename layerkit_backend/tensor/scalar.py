@@ -11,6 +11,7 @@ import math as _pymath
 import numpy as np
 
 from ..config import config
+from .special import SPECIAL_ROWS
 from .type import FLOAT_DTYPES
 
 __all__ = ["ScalarOp", "SCALAR_OPS", "upcast", "Composite"]
@@ -32,10 +33,10 @@ def _float_upcast(*dtypes):
 
 DTYPE_RULES = {
     "upcast": upcast,
+    "upcast_nobool": lambda *d: "int8" if upcast(*d) == "bool" else upcast(*d),  # bool ** bool is int8
     "float": _float_upcast,           # integers become floatX (sqrt, exp, true division...)
     "bool": lambda *d: "bool",        # comparisons and predicates
     "switch": lambda c, a, b: upcast(a, b),
-    "first": lambda a, *rest: a,      # clip keeps its operand's dtype
 }
 
 _natural_cache = {}
@@ -59,8 +60,8 @@ class ScalarOp:
         name: the user-facing name (``exp``) and the array-module function called, unless ``impl`` is given.
         nin: number of inputs.
         dtype_rule: a key of DTYPE_RULES.
-        grad: ``f(inputs, output, gz) -> [grad per input]`` over tensor Variables, or None (no gradient:
-            the output is piecewise constant or boolean, so every input gets a zero gradient).
+        grad: ``f(inputs, output, gz) -> [grad per input]`` over tensor Variables, or None (no gradient flows:
+            the output is piecewise constant or boolean; an input reached only through it gets zeros).
         impl: ``f(xp, *args, out=None)`` for operations the array module spells differently or lacks.
         xp_name: the array-module function name when it differs from ``name``.
         cuda: the C expression for generated kernels, CUDA and native CPU alike (see ``_c_float`` below and
@@ -97,9 +98,9 @@ class ScalarOp:
 
     def grad(self, inputs, output, gz):
         if self.grad_rule is None:
-            from .basic import zeros_like  # math.py has no zeros_like
-
-            return [zeros_like(x) if x.dtype in FLOAT_DTYPES else None for x in inputs]
+            # piecewise constant or boolean: no gradient flows (None, not a zeros tensor that would turn an
+            # infinite or NaN gradient further down into NaN); an input reached only this way gets zeros
+            return [None] * len(inputs)
         return self.grad_rule(inputs, output, gz)
 
     def __eq__(self, other):
@@ -110,6 +111,16 @@ class ScalarOp:
 
     def __repr__(self):
         return self.name
+
+    def __reduce__(self):
+        # a table row pickles as its name (its rules are lambdas): loading finds the same row
+        if SCALAR_OPS.get(self.name) is not self:
+            raise TypeError(f"cannot pickle the scalar op {self.name}: it is not a row of SCALAR_OPS")
+        return (_table_row, (self.name,))
+
+
+def _table_row(name):
+    return SCALAR_OPS[name]
 
 
 class Cast(ScalarOp):
@@ -143,11 +154,46 @@ class Cast(ScalarOp):
     def __hash__(self):
         return hash(("cast", self.dtype))
 
+    def __reduce__(self):
+        return (Cast, (self.dtype,))
+
 
 # -- implementations the array module spells differently ---------------------------------------------------------
 def _round_half_away(xp, x, out=None):
     r = xp.floor(xp.abs(x) + 0.5)
     return xp.multiply(xp.sign(x), r, out=out)
+
+
+def _pow_impl(xp, x, y, out=None):
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub":
+        # Theano's integer power (its C code): a negative exponent is computed in double and truncated toward 0
+        # (2 ** -1 == 0, (-1) ** -3 == -1), where NumPy refuses; bools count as int8 (True ** True == 1).
+        xi = x.astype("int8") if x.dtype.kind == "b" else x
+        yi = y.astype("int8") if y.dtype.kind == "b" else y
+        negative = yi < 0
+        if not negative.any():
+            return xp.power(xi, yi, out=out)
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            inverse = xp.trunc(xp.power(xi.astype("float64"), yi.astype("float64")))
+        inverse = xp.where(xp.isfinite(inverse), inverse, 0)  # 0 ** -k: Theano's C code is undefined there
+        r = xp.where(negative, inverse, xp.power(xi, xp.where(negative, 0, yi)))
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    return xp.power(x, y, out=out)
+
+
+def _int_div_impl(xp, x, y, out=None):
+    if x.dtype.kind == "f" or y.dtype.kind == "f":
+        # Theano's floor(x / y): NumPy's floor_divide differs where x / y rounds up to an integer (3.7 // 0.1)
+        r = xp.true_divide(x, y)
+        return xp.floor(r, out=out)
+    return xp.floor_divide(x, y, out=out)
+
+
+def _bool_square(xp, x, out=None):
+    return xp.multiply(x, x, out=out)  # NumPy has no bool square; x * x is x and x
 
 
 def _integer_safe(fn_name):
@@ -179,21 +225,26 @@ def _switch(xp, c, a, b, out=None):
 
 
 def _clip(xp, x, lo, hi, out=None):
-    # Theano's clip(x, lo, hi) is min(max(x, lo), hi); NumPy's clip agrees and keeps x's dtype via out/casting.
-    r = xp.minimum(xp.maximum(x, lo), hi)
+    # Theano's clip(x, lo, hi) is min(max(x, lo), hi), in the upcast dtype of the three (make_call casts)
+    return xp.minimum(xp.maximum(x, lo), hi, out=out)
+
+
+def _ultra_fast_sigmoid_impl(xp, x, out=None):
+    # Theano's piecewise approximation of sigmoid (not monotonic at |x| = 3.4, as there)
+    h = xp.abs(x) * 0.5
+    z = xp.where(h < 1.7, 1.5 * h / (1 + h), xp.where(h < 3, 0.935409070603099 + 0.0458812946797165 * (h - 1.7),
+                                                       0.99505475368673))
+    r = 0.5 * (xp.where(x >= 0, z, -z) + 1)  # (NaN takes Theano's negative branch)
     if out is None:
         return r.astype(x.dtype, copy=False)
     out[...] = r
     return out
 
 
-def _erf_impl(xp, x, out=None):
-    return xp.erf(x, out=out)
-
-
-def _erfc_impl(xp, x, out=None):
-    r = xp.erf(x)
-    return xp.subtract(1, r, out=out)
+def _g_ultra_fast_sigmoid(i, o, g):
+    h = _m.abs(i[0]) * 0.5
+    slope = _m.switch(_m.lt(h, 1.7), 0.375 / _m.sqr(1 + h), _m.switch(_m.lt(h, 3), 0.0114703236699291, 0.0))
+    return [g * slope]
 
 
 def _relu_impl(xp, x, out=None):
@@ -221,19 +272,30 @@ def _softplus_impl(xp, x, out=None):
 
 
 # -- gradient rules ---------------------------------------------------------------------------------------------
-_LN2, _LN10, _TWO_OVER_SQRT_PI = _pymath.log(2.0), _pymath.log(10.0), 2.0 / _pymath.sqrt(_pymath.pi)
+_LN2, _LN10 = _pymath.log(2.0), _pymath.log(10.0)
 
 
 def _g_pow(i, o, g):
+    # d/dx x ** y = y x ** (y - 1), and 0 for the constant exponent 0 (not 0 * inf at x == 0: what Theano's
+    # default mode gives too); d/dy = log(x) x ** y, taken as 0 where x == 0 (Theano's rule)
     x, y = i
-    gx = g * y * _m.pow(x, y - 1)
-    gy = g * o * _m.log(_m.switch(_m.eq(x, 0), 1, x)) if y.dtype in FLOAT_DTYPES else None
+    data = getattr(y, "data", None)
+    if data is not None and not np.any(data):
+        from .basic import zeros_like
+
+        gx = zeros_like(x)
+    else:
+        gx = g * y * _m.pow(x, y - 1)
+    gy = _m.switch(_m.eq(x, 0), 0, g * o * _m.log(x)) if y.dtype in FLOAT_DTYPES else None
     return [gx, gy]
 
 
 def _g_extremum(i, o, g):
+    # Theano's rule: where both arguments are equal the whole gradient goes to the first one (so
+    # maximum(x, x) has gradient 1, not 2); where the result is NaN it goes to the second.
     x, y = i
-    return [g * _m.cast(_m.eq(o, x), g.dtype), g * _m.cast(_m.eq(o, y), g.dtype)]
+    first = _m.cast(_m.eq(o, x), g.dtype)
+    return [g * first, g * (1 - first)]
 
 
 def _g_clip(i, o, g):
@@ -279,11 +341,11 @@ _ROWS = [
                                                                     identity=1, cuda="{0} * {1}")),
     ("true_div", 2, "float", lambda i, o, g: [g / i[1], -g * o / i[1]], dict(xp_name="true_divide",
                                                                              cuda="{0} / {1}")),
-    ("int_div", 2, "upcast", None, dict(xp_name="floor_divide",
-                                         cuda=_c_float_int("lk_floordiv({0}, {1})", "lk_ifloordiv({0}, {1})"))),
+    ("int_div", 2, "upcast", None, dict(impl=_int_div_impl,   # Theano's floor(x / y) for floats
+                                         cuda=_c_float_int("floor({0} / {1})", "lk_ifloordiv({0}, {1})"))),
     ("mod", 2, "upcast", lambda i, o, g: [g, -g * _m.int_div(i[0], i[1])], dict(xp_name="mod",
           cuda=_c_float_int("lk_fmod({0}, {1})", "lk_imod({0}, {1})"))),
-    ("pow", 2, "upcast", _g_pow, dict(xp_name="power", cuda={"f": "pow({0}, {1})"})),
+    ("pow", 2, "upcast_nobool", _g_pow, dict(impl=_pow_impl, cuda={"f": "pow({0}, {1})"})),
     ("maximum", 2, "upcast", _g_extremum, dict(commutative=True, cuda="lk_max({0}, {1})")),
     ("minimum", 2, "upcast", _g_extremum, dict(commutative=True, cuda="lk_min({0}, {1})")),
     ("arctan2", 2, "float", lambda i, o, g: [g * i[1] / (_m.sqr(i[0]) + _m.sqr(i[1])),
@@ -311,7 +373,7 @@ _ROWS = [
     ("log10", 1, "float", lambda i, o, g: [g / (i[0] * _LN10)], dict(cuda=_c_float("log10"))),
     ("log1p", 1, "float", lambda i, o, g: [g / (1 + i[0])], dict(cuda=_c_float("log1p"))),
     ("sqrt", 1, "float", lambda i, o, g: [g * 0.5 / o], dict(cuda=_c_float("sqrt"))),
-    ("sqr", 1, "upcast", lambda i, o, g: [g * 2 * i[0]], dict(xp_name="square", cuda="{0} * {0}")),
+    ("sqr", 1, "upcast", lambda i, o, g: [g * 2 * i[0]], dict(impl=_bool_square, cuda="{0} * {0}")),
     ("reciprocal", 1, "float", lambda i, o, g: [-g * _m.sqr(o)], dict(cuda={"f": "1 / {0}"})),
     ("sin", 1, "float", lambda i, o, g: [g * _m.cos(i[0])], dict(cuda=_c_float("sin"))),
     ("cos", 1, "float", lambda i, o, g: [-g * _m.sin(i[0])], dict(cuda=_c_float("cos"))),
@@ -325,14 +387,13 @@ _ROWS = [
     ("arcsinh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) + 1)], dict(cuda=_c_float("asinh"))),
     ("arccosh", 1, "float", lambda i, o, g: [g / _m.sqrt(_m.sqr(i[0]) - 1)], dict(cuda=_c_float("acosh"))),
     ("arctanh", 1, "float", lambda i, o, g: [g / (1 - _m.sqr(i[0]))], dict(cuda=_c_float("atanh"))),
-    ("erf", 1, "float", lambda i, o, g: [g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
-     dict(impl=_erf_impl, cuda=_c_float("erf"))),
-    ("erfc", 1, "float", lambda i, o, g: [-g * _TWO_OVER_SQRT_PI * _m.exp(-_m.sqr(i[0]))], 
-     dict(impl=_erfc_impl, cuda=_c_float("erfc"))),
     ("sigmoid", 1, "float", lambda i, o, g: [g * o * (1 - o)], dict(impl=_sigmoid_impl, cuda=_c_float("lk_sigmoid"))),
     # a row, not switch(x > 0, x, 0): one fusable op forward, and a gradient that is 0 at x == 0 as everywhere
     ("relu", 1, "upcast", lambda i, o, g: [g * _m.cast(_m.gt(i[0], 0), g.dtype)],
      dict(impl=_relu_impl, cuda="lk_relu({0})")),
+    ("ultra_fast_sigmoid", 1, "float", _g_ultra_fast_sigmoid, dict(impl=_ultra_fast_sigmoid_impl)),
+    ("softsign", 1, "float", lambda i, o, g: [g / _m.sqr(1 + _m.abs(i[0]))],
+     dict(impl=lambda xp, x, out=None: xp.divide(x, xp.add(xp.abs(x), 1), out=out), cuda=_c_float("lk_softsign"))),
     ("softplus", 1, "float", lambda i, o, g: [g * _m.sigmoid(i[0])], 
      dict(impl=_softplus_impl, cuda=_c_float("lk_softplus"))),
     ("floor", 1, "upcast", None, dict(impl=_integer_safe("floor"), cuda=_c_rounding("floor"))),
@@ -346,10 +407,12 @@ _ROWS = [
     ("identity", 1, "upcast", lambda i, o, g: [g], dict(impl=lambda xp, x, out=None: xp.array(x, copy=True)
                                                         if out is None else xp.copyto(out, x) or out, cuda="{0}")),
     ("switch", 3, "switch", _g_switch, dict(impl=_switch, cuda="{0} ? {1} : {2}")),
-    ("clip", 3, "first", _g_clip, dict(impl=_clip, cuda="lk_min(lk_max({0}, {1}), {2})")),
+    ("clip", 3, "upcast", _g_clip, dict(impl=_clip, cuda="lk_min(lk_max({0}, {1}), {2})")),
 ]
 
+_ROWS += SPECIAL_ROWS  # erf, erfinv, gamma, psi, Bessel functions...: tensor/special.py
 SCALAR_OPS = {name: ScalarOp(name, nin, rule, grad, **kw) for name, nin, rule, grad, kw in _ROWS}
+
 
 
 class Composite(ScalarOp):
@@ -392,6 +455,10 @@ class Composite(ScalarOp):
 
     def __hash__(self):
         return hash(self._key)
+
+    def __reduce__(self):
+        return (Composite, (self.steps, self.in_dtypes, self.step_dtypes, self.full_steps, self.block_full_steps,
+                            self.big_inputs))
 
 
 from . import math as _m  # noqa: E402  (gradient rules are written with the tensor functions)

@@ -2,13 +2,14 @@
 import numpy as np
 
 from ..graph.basic import Apply, Op
+from ..graph.traversal import note_depends_on
 from .elemwise import DimShuffle
 from .type import INT_DTYPES, TensorType
 from .variable import TensorConstant, as_tensor_variable, constant
 
 __all__ = ["Shape", "shape", "Shape_i", "shape_i", "shape_tuple", "Reshape", "reshape", "flatten", "transpose",
            "squeeze", "expand_dims", "shape_padleft", "shape_padright", "shape_padaxis", "SpecifyShape",
-           "specify_shape", "addbroadcast", "unbroadcast", "patternbroadcast"]
+           "specify_shape", "addbroadcast", "unbroadcast", "Unbroadcast", "patternbroadcast", "roll", "swapaxes"]
 
 
 class Shape(Op):
@@ -68,7 +69,7 @@ def shape(x):
     """The symbolic shape vector of ``x`` (a constant when every size is static)."""
     x = as_tensor_variable(x)
     if all(s is not None for s in x.type.shape):
-        return constant(np.asarray(x.type.shape, dtype="int64"))
+        return note_depends_on(constant(np.asarray(x.type.shape, dtype="int64")), x)
     return _shape(x)
 
 
@@ -76,7 +77,7 @@ def shape_i(x, i):
     """``x.shape[i]``: a constant when the size is static."""
     x = as_tensor_variable(x)
     size = x.type.shape[i]
-    return constant(np.int64(size)) if size is not None else Shape_i(i % x.ndim)(x)
+    return note_depends_on(constant(np.int64(size)), x) if size is not None else Shape_i(i % x.ndim)(x)
 
 
 def shape_tuple(x):
@@ -199,10 +200,15 @@ def flatten(x, ndim=1):
         sizes = list(x.type.shape[: ndim - 1]) + [int(np.prod(x.type.shape[ndim - 1:], dtype=np.int64))]
         return Reshape(ndim)(x, constant(np.asarray(sizes, dtype="int64")))
     trailing = x.type.shape[ndim - 1:]
-    last = int(np.prod(trailing, dtype=np.int64)) if all(s is not None for s in trailing) else -1
     if not lead:
         return Reshape(ndim)(x, constant(np.asarray([-1])))
-    return Reshape(ndim)(x, stack(lead + [constant(np.int64(last))]))
+    if all(s is not None for s in trailing):
+        last = constant(np.int64(int(np.prod(trailing, dtype=np.int64))))
+    else:  # the product of the sizes, not -1: NumPy cannot infer -1 when the array is empty
+        last = shape_i(x, ndim - 1)
+        for k in range(ndim, x.ndim):
+            last = last * shape_i(x, k)
+    return Reshape(ndim)(x, stack(lead + [last]))
 
 
 def transpose(x, axes=None):
@@ -210,6 +216,14 @@ def transpose(x, axes=None):
     x = as_tensor_variable(x)
     axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
     return DimShuffle(x.ndim, axes)(x)
+
+
+def swapaxes(x, axis1, axis2):
+    """``x`` with dimensions ``axis1`` and ``axis2`` exchanged (``numpy.swapaxes``)."""
+    x = as_tensor_variable(x)
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return DimShuffle(x.ndim, tuple(order))(x)
 
 
 def squeeze(x, axis=None):
@@ -294,9 +308,65 @@ def addbroadcast(x, *axes):
     return specify_shape(x, want)
 
 
+class Unbroadcast(Op):
+    """``x`` unchanged, with dimensions ``axes`` no longer known to be of size 1 (Theano's ``Rebroadcast``)."""
+
+    __props__ = ("axes",)
+    view_map = {0: [0]}
+
+    def __init__(self, axes):
+        self.axes = tuple(sorted(set(int(a) for a in axes)))
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        shape = tuple(None if i in self.axes and s == 1 else s for i, s in enumerate(x.type.shape))
+        return Apply(self, [x], [TensorType(x.dtype, shape)()])
+
+    def make_thunk(self, node, xp):
+        return lambda x: x
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]]
+
+
 def unbroadcast(x, *axes):
-    """Theano compatibility: forget that dimensions ``axes`` are broadcastable (a no-op on values)."""
-    return as_tensor_variable(x)
+    """Forget that dimensions ``axes`` of ``x`` are broadcastable (size 1); values are unchanged."""
+    x = as_tensor_variable(x)
+    axes = [a % x.ndim for a in axes if x.type.shape[a % x.ndim] == 1]
+    return Unbroadcast(axes)(x) if axes else x
+
+
+def roll(x, shift, axis=None):
+    """``x`` with its elements shifted by ``shift`` along ``axis`` (of the flattened ``x`` when None), wrapping
+    around, like ``numpy.roll``; ``shift`` may be a symbolic scalar.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> v = T.dvector('v')
+        >>> roll(v, 1).eval({v: [1.0, 2.0, 3.0]}).tolist()
+        [3.0, 1.0, 2.0]
+    """
+    from .basic import concatenate
+    from .subtensor import getitem
+
+    x = as_tensor_variable(x)
+    if axis is None:
+        return reshape(roll(flatten(x), shift, 0), shape(x), ndim=x.ndim) if x.ndim != 1 else roll(x, shift, 0)
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise ValueError(f"roll: axis {axis} is out of range for a {x.ndim}-d tensor")
+    axis %= x.ndim
+    n = shape_i(x, axis)
+    k = as_tensor_variable(shift) % n if not isinstance(shift, int) else None
+    lead = (slice(None),) * axis
+    if k is None:
+        static = x.type.shape[axis]
+        if static is not None and static:
+            k = shift % static
+            if k == 0:
+                return x
+        else:
+            k = shift % n
+    return concatenate([getitem(x, lead + (slice(-k, None),)), getitem(x, lead + (slice(None, -k),))], axis=axis)
 
 
 def patternbroadcast(x, broadcastable):

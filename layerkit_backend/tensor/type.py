@@ -18,9 +18,12 @@ ALL_DTYPES = ("bool",) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
 
 def as_dtype(dtype):
-    """Normalise a dtype spec ('floatX', np.float32, 'float32'...) to its canonical name."""
+    """Normalise a dtype spec ('floatX', np.float32, 'float32'...) to its canonical name; 'string' (or ``str``)
+    is the dtype of text tensors, held as NumPy object arrays of ``str`` for host-side ops."""
     if dtype is None or dtype == "floatX":
         return config.floatX
+    if dtype is str or (isinstance(dtype, str) and dtype in ("string", "str")):
+        return "string"
     name = np.dtype(dtype).name
     if name not in ALL_DTYPES:
         raise TypeError(f"unsupported dtype {dtype!r}; expected one of {ALL_DTYPES}")
@@ -48,7 +51,7 @@ class TensorType(Type):
         self.shape = tuple(None if s is None else int(s) for s in shape)
         if any(s is not None and s < 0 for s in self.shape):
             raise ValueError(f"TensorType: negative static size in {self.shape}")
-        self.np_dtype = np.dtype(self.dtype)
+        self.np_dtype = np.dtype(object) if self.dtype == "string" else np.dtype(self.dtype)
 
     ndim = property(lambda self: len(self.shape))
     broadcastable = property(lambda self: tuple(s == 1 for s in self.shape))
@@ -104,6 +107,8 @@ class TensorType(Type):
         return arr
 
     def _convert(self, value, xp, where, allow_downcast, downcast_hint):
+        if self.dtype == "string":
+            return _as_strings(value, where)
         arr = xp.asarray(value)
         if arr.dtype == self.np_dtype:
             return arr
@@ -138,6 +143,20 @@ class TensorType(Type):
     def values_eq_approx(self, a, b, rtol=1e-5, atol=1e-8):
         return a.shape == b.shape and bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol,
                                                        equal_nan=True))
+
+
+def _as_strings(value, where):
+    """``value`` as an object array of ``str`` (bytes are decoded as UTF-8), or a TypeError naming ``where``."""
+    arr = np.asarray(value.get() if hasattr(value, "get") and not isinstance(value, np.ndarray) else value)
+    if arr.dtype.kind == "U":
+        return arr.astype(object)
+    if arr.dtype.kind in "SO":
+        flat = [v.decode("utf-8") if isinstance(v, bytes) else v for v in arr.ravel().tolist()]
+        if all(isinstance(v, str) for v in flat):
+            out = np.empty(arr.shape, dtype=object)
+            out.ravel()[:] = flat
+            return out
+    raise TypeError(f"{where}: expected strings, received an array of dtype {arr.dtype}")
 
 
 def _same_values(arr, converted, xp):
@@ -181,7 +200,7 @@ col = _constructor((None, 1), "A 2-d symbolic tensor with one column (broadcasta
 matrix = _constructor((None, None), "A 2-d symbolic tensor of ``dtype`` (default floatX).")
 tensor3 = _constructor((None,) * 3, "A 3-d symbolic tensor of ``dtype`` (default floatX).")
 tensor4 = _constructor((None,) * 4, "A 4-d symbolic tensor of ``dtype`` (default floatX).")
-tensor5 = _constructor((None,) * 5, "A 4-d symbolic tensor of ``dtype`` (default floatX).")
+tensor5 = _constructor((None,) * 5, "A 5-d symbolic tensor of ``dtype`` (default floatX).")
 
 DTYPE_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64",
                   "c": "complex64", "z": "complex128"}

@@ -108,8 +108,21 @@ class _TensorMethods:
     def cumprod(self, axis=None): return _extra.cumprod(self, axis)
     def repeat(self, repeats, axis=None): return _extra.repeat(self, repeats, axis)
     def clip(self, a_min, a_max): return _math.clip(self, a_min, a_max)
-    def round(self, mode="half_to_even"): return _math.round(self, mode)
+    def round(self, mode=None): return _math.round(self, mode)
     def conj(self): return self
+    def ravel(self): return _shape.flatten(self)
+    def swapaxes(self, axis1, axis2): return _shape.swapaxes(self, axis1, axis2)
+    def ptp(self, axis=None, keepdims=False): return _reduce.ptp(self, axis, keepdims)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return _nlinalg.diagonal(self, offset, axis1, axis2)
+    def trace(self): return _nlinalg.trace(self)
+    def take(self, indices, axis=None, mode="raise"): return _subtensor.take(self, indices, axis, mode)
+    def nonzero_values(self): return _subtensor.nonzero_values(self)
+    def searchsorted(self, v, side="left", sorter=None): return _search.searchsorted(self, v, side, sorter)
+    def compress(self, a, axis=None): return _search.compress(a, self, axis)
+    def choose(self, choices, out=None, mode="raise"): return _search.choose(self, choices, out, mode)
+    def fill(self, value): return _basic.fill(self, value)
+    def zeros_like(self, dtype=None): return _basic.zeros_like(self, dtype)
+    def ones_like(self, dtype=None): return _basic.ones_like(self, dtype)
     def copy(self, name=None):
         out = _basic.tensor_copy(self)
         out.name = name
@@ -192,6 +205,8 @@ from . import elemwise as _elemwise  # noqa: E402
 from . import extra_ops as _extra  # noqa: E402
 from . import linalg as _linalg  # noqa: E402
 from . import math as _math  # noqa: E402
+from . import nlinalg as _nlinalg  # noqa: E402
+from . import search as _search  # noqa: E402
 from . import reduce as _reduce  # noqa: E402
 from . import shape as _shape  # noqa: E402
 from . import sort as _sort  # noqa: E402

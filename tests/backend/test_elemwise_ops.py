@@ -19,7 +19,6 @@ ARITH = [(F64, F64), (I32, I32), (I32, F64), (F64, I8), (U8, I8), (I8, I32), ("f
 COMPARE = [(F64, F64), (I32, F64), (I32, I32), (U8, I8)]
 BITS = [(B, B), (I32, I32), (U8, U8), (I8, "int64")]
 GRID = lambda rng, shape, dtype: rng.integers(-2, 3, size=shape) * (0.5 if np.dtype(dtype).kind == "f" else 1)
-KEEP_FIRST = lambda dtypes: dtypes[0]
 
 
 def _lattice(offset):
@@ -47,6 +46,29 @@ def _round_half_away(x):
     return np.sign(x) * np.floor(np.abs(x) + 0.5) if x.dtype.kind == "f" else x.copy()
 
 
+def _ultra_fast_sigmoid(x):
+    # Theano's piecewise approximation: 1.5 h / (1 + h) for h = |x| / 2 < 1.7, a line up to 3, then a constant
+    h = np.abs(x) / 2
+    z = np.where(h < 1.7, 1.5 * h / (1 + h), np.where(h < 3, 0.935409070603099 + 0.0458812946797165 * (h - 1.7),
+                                                       0.99505475368673))
+    return (np.where(x < 0, -z, z) + 1) / 2
+
+
+def _floor_of_quotient(x, y):
+    # Theano's int_div: floor(x / y) for floats (NumPy's floor_divide differs where x / y rounds to an integer)
+    return np.floor(np.true_divide(x, y)).astype(np.result_type(x, y)) if np.result_type(x, y).kind == "f" \
+        else np.floor_divide(x, y)
+
+
+def _int_power(x, y):
+    # Theano's integer power: a negative exponent goes through double precision, truncated toward zero
+    negative = y < 0
+    with np.errstate(divide="ignore"):
+        inverse = np.trunc(np.power(x.astype("float64"), y.astype("float64")))
+    inverse = np.where(np.isfinite(inverse), inverse, 0)
+    return np.where(negative, inverse, np.power(x, np.where(negative, 0, y))).astype(np.result_type(x, y))
+
+
 def _keep_int(fn):
     """floor/ceil/trunc/rint: identity on integers (NumPy would return float64)."""
     return lambda x: fn(x) if x.dtype.kind == "f" else x.copy()
@@ -58,10 +80,14 @@ SCALAR_ROWS = [
     binary("mul", M.mul, np.multiply, dtypes=ARITH + [(B, B)]),
     binary("true_div", M.true_div, np.true_divide, domain=("real", "nonzero"),
            dtypes=[(F64, F64), (I32, I32), (I32, F64), (U8, I8)]),
-    binary("int_div", M.int_div, np.floor_divide, domain=("real", "nonzero"), grad=False),
+    binary("int_div", M.int_div, _floor_of_quotient, domain=("real", "nonzero"), grad=False),
     binary("mod", M.mod, np.mod, domain=("real", "nonzero")),
     binary("pow", M.pow, np.power, domain=("positive", "exponent"),
            dtypes=[(F64, F64), (I32, I32), (F64, I32), (I32, F64)]),
+    binary("pow_negative_int_exponent", M.pow, _int_power, grad=False, float32=False,
+           domain=("nonzero", lambda rng, s, d: rng.integers(-3, 3, size=s)), dtypes=[(I32, I32), (I8, "int64")]),
+    binary("pow_bool", M.pow, lambda a, b: np.power(a.astype("int8"), b.astype("int8")), grad=False,
+           dtypes=[(B, B)], out_dtype="int8"),
     binary("maximum", M.maximum, np.maximum, grad_domain=NO_TIES),
     binary("minimum", M.minimum, np.minimum, grad_domain=NO_TIES),
     binary("arctan2", M.arctan2, np.arctan2, domain=("real", "nonzero"),
@@ -88,7 +114,7 @@ SCALAR_ROWS = [
     unary("log10", M.log10, np.log10, domain="positive"),
     unary("log1p", M.log1p, np.log1p, domain="unit"),
     unary("sqrt", M.sqrt, np.sqrt, domain="positive", dtypes=FLOAT_INT + [("int64",)]),
-    unary("sqr", M.sqr, np.square, dtypes=SAME_KIND),
+    unary("sqr", M.sqr, lambda x: x * x, dtypes=SAME_KIND + [(B,)]),
     unary("reciprocal", M.reciprocal, lambda x: np.true_divide(1, x), domain="nonzero"),
     unary("sin", M.sin, np.sin),
     unary("cos", M.cos, np.cos),
@@ -102,10 +128,11 @@ SCALAR_ROWS = [
     unary("arcsinh", M.arcsinh, np.arcsinh),
     unary("arccosh", M.arccosh, np.arccosh, domain="gt1"),
     unary("arctanh", M.arctanh, np.arctanh, domain="unit"),
-    unary("erf", M.erf, scipy.special.erf),
-    unary("erfc", M.erfc, scipy.special.erfc),
     unary("sigmoid", M.sigmoid, _sigmoid),
+    unary("ultra_fast_sigmoid", M.ultra_fast_sigmoid, _ultra_fast_sigmoid, domain=lambda rng, s, d: rng.uniform(
+        -8, 8, size=s), grad_domain="real"),
     unary("softplus", M.softplus, lambda x: np.logaddexp(0, x)),
+    unary("softsign", M.softsign, lambda x: x / (1 + np.abs(x))),
     unary("floor", M.floor, _keep_int(np.floor), domain="halves", dtypes=SAME_KIND),
     unary("ceil", M.ceil, _keep_int(np.ceil), domain="halves", dtypes=SAME_KIND),
     unary("trunc", M.trunc, _keep_int(np.trunc), domain="halves", dtypes=SAME_KIND),
@@ -121,12 +148,12 @@ SCALAR_ROWS = [
            dtypes=[(B, F64, F64), (B, I32, F64), (I32, F64, F64), (B, I32, I8)]),
     OpSpec("clip", M.clip, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), TERNARY_SHAPES, grad=True,
            domain=("real", lambda rng, s, d: rng.uniform(-1.5, -0.2, s), "positive"),
-           dtypes=[(F64, F64, F64), (I32, I32, I32)], out_dtype=KEEP_FIRST),
+           dtypes=[(F64, F64, F64), (I32, I32, I32), (I32, F64, F64), (B, I32, I32)]),
 ]
 
 # Aliases and composites in math.py that are not table rows.
 MATH_ROWS = [
-    unary("round_default", M.round, _round_half_away, domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
+    unary("round_default", M.round, _keep_int(np.rint), domain="halves", grad_domain="off_ties", dtypes=SAME_KIND),
     unary("round_half_to_even_mode", lambda x: M.round(x, "half_to_even"), _keep_int(np.rint), domain="halves",
           grad_domain="off_ties", dtypes=SAME_KIND),
     OpSpec("where", M.where, np.where, TERNARY_SHAPES, dtypes=[(B, F64, F64)], domain=(GRID, "real", "real"),
@@ -176,8 +203,11 @@ OPERATOR_ROWS = [
     unary("const_clip", lambda a: M.clip(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), dtypes=[(F64,)]),
     unary("const_lt_float", lambda a: a < 0.5, lambda a: a < 0.5, dtypes=SAME_KIND, grad=False),
     unary("const_numpy_float64", lambda a: a * np.float64(2.0), lambda a: a * np.float64(2.0), dtypes=[(F64,)]),
-    # A Python int that does not fit the tensor's dtype widens it to int64 (NumPy 2 raises OverflowError).
-    unary("const_int8_with_big_int", lambda a: a + 1000, lambda a: a.astype("int64") + 1000, dtypes=[(I8,)],
+    # A Python int that does not fit the tensor's dtype joins as the smallest integer dtype that holds it, as in
+    # Theano (int8 + 1000 is int16); NumPy 2 raises OverflowError.
+    unary("const_int8_with_big_int", lambda a: a + 1000, lambda a: a.astype("int16") + 1000, dtypes=[(I8,)],
+          grad=False, float32=False),
+    unary("const_bool_plus_int", lambda a: (a > 0) + 1, lambda a: (a > 0).astype("int8") + 1, dtypes=[(F64,)],
           grad=False, float32=False),
 ]
 
@@ -257,8 +287,23 @@ def test_elemwise_op(spec):
     check_op(spec)
 
 
+BOOL_REFUSED = [
+    ("neg", lambda b: -b), ("sub", lambda b: b - b), ("sgn", M.sgn), ("int_div", lambda b: b // b),
+    ("mod", lambda b: b % b),
+]
+
+
+@pytest.mark.parametrize("name,build", BOOL_REFUSED, ids=[r[0] for r in BOOL_REFUSED])
+def test_bool_arithmetic_without_meaning_is_refused_when_built(name, build):
+    b = T.dvector("x") > 0
+    with pytest.raises(TypeError, match=f"{name}: not defined for bool tensors"):
+        build(b)
+
+
 def test_every_scalar_op_has_a_row():
-    covered = {row.name for row in SCALAR_ROWS}
+    from test_special import SPECIAL_ROWS  # the special functions' rows live with their fallback tests
+
+    covered = {row.name for row in SCALAR_ROWS + SPECIAL_ROWS}
     assert set(SCALAR_OPS) <= covered, f"SCALAR_OPS without a test row: {sorted(set(SCALAR_OPS) - covered)}"
 
 

@@ -66,11 +66,14 @@ def unary(name, fn, ref, domain="nonzero", **kw):
 
 ACTIVATION_ROWS = [
     unary("sigmoid", nnet.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
-    unary("ultra_fast_sigmoid", nnet.ultra_fast_sigmoid, scipy.special.expit),
     unary("hard_sigmoid", nnet.hard_sigmoid, lambda x: np.clip(0.2 * x + 0.5, 0, 1)),
     unary("softplus", nnet.softplus, lambda x: np.logaddexp(0, x)),
     unary("softsign", nnet.softsign, lambda x: x / (1 + np.abs(x))),
     unary("relu", nnet.relu, lambda x: np.maximum(x, 0)),
+    # Theano's relu is 0.5 * (x + |x|): its gradient at 0 is 0.5 (the row tensor.relu, Keras's, has 0 there)
+    OpSpec("relu_gradient_at_zero", lambda x: lb.grad(nnet.relu(x).sum(), x), lambda x: np.where(
+        x > 0, 1.0, np.where(x < 0, 0.0, 0.5)), [((5,),)], domain=lambda rng, s, d: rng.integers(-1, 2, size=s),
+           float32=False),
     unary("relu_leaky", lambda x: nnet.relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
     unary("elu", nnet.elu, _np_elu),
     unary("elu_alpha", lambda x: nnet.elu(x, 0.5), lambda x: _np_elu(x, 0.5)),
@@ -85,11 +88,21 @@ ACTIVATION_ROWS = [
 AXIS_SHAPES = [((5,),), ((3, 4),), ((1, 4),), ((3, 1),), ((0, 4),), ((3, 0),), ((2, 3, 4),), ((1, 1),)]
 NONEMPTY_REDUCED = [s for s in AXIS_SHAPES if 0 not in s[0]] + [((0, 4),)]
 
+THEANO_SHAPES = [s for s in AXIS_SHAPES if len(s[0]) <= 2]  # Theano's softmax takes vectors and matrices
+
+
+def _as_theano_rows(fn):
+    # Theano's softmax (no axis given) makes a vector a (1, n) row
+    return lambda x, *rest: fn(x[None] if x.ndim == 1 else x, *rest)
+
+
 SOFTMAX_ROWS = [
-    OpSpec("softmax", nnet.softmax, _np_softmax, AXIS_SHAPES, grad=True),
+    OpSpec("softmax", nnet.softmax, _as_theano_rows(_np_softmax), THEANO_SHAPES, grad=True),
+    OpSpec("softmax_last_axis", lambda x: nnet.softmax(x, axis=-1), _np_softmax, AXIS_SHAPES, grad=True),
     OpSpec("softmax_axis0", lambda x: nnet.softmax(x, axis=0), lambda x: _np_softmax(x, 0), AXIS_SHAPES,
            grad=True),
-    OpSpec("log_softmax", nnet.log_softmax, _np_log_softmax, AXIS_SHAPES, grad=True),
+    OpSpec("log_softmax", nnet.log_softmax, _as_theano_rows(_np_log_softmax), THEANO_SHAPES, grad=True),
+    OpSpec("log_softmax_last_axis", lambda x: nnet.log_softmax(x, axis=-1), _np_log_softmax, AXIS_SHAPES, grad=True),
     OpSpec("logsoftmax_axis0", lambda x: nnet.logsoftmax(x, 0), lambda x: _np_log_softmax(x, 0), AXIS_SHAPES,
            grad=True),
     OpSpec("softmax_with_bias", nnet.softmax_with_bias, lambda x, b: _np_softmax(x + b),
@@ -239,7 +252,9 @@ def test_logsumexp_of_infinite_slices():
 
 
 ERROR_CASES = [
-    ("softmax_0d", lambda: nnet.softmax(T.dscalar()), ValueError, "at least one dimension"),
+    ("softmax_0d", lambda: nnet.softmax(T.dscalar(), axis=-1), ValueError, "at least one dimension"),
+    ("softmax_theano_3d", lambda: nnet.softmax(T.dtensor3()), TypeError, "expected a float vector or matrix"),
+    ("softmax_theano_int", lambda: nnet.softmax(T.imatrix()), TypeError, "expected a float vector or matrix"),
     ("softmax_axis", lambda: nnet.softmax(T.dmatrix(), axis=2), ValueError, "out of range"),
     ("crossentropy_rank", lambda: nnet.categorical_crossentropy(T.dmatrix(), T.dtensor3()), ValueError,
      "one-hot target of rank 2 or integer labels of rank 1"),

@@ -10,7 +10,7 @@ import pytest
 
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
-from layerkit_backend.tensor.nnet import relu
+from layerkit_backend.tensor import relu  # the table row (Keras's relu); nnet.relu is Theano's formula
 from layerkit_backend.tensor.signal.pool import Pool, pool_2d
 
 RULE = "local_pool_max_commute"

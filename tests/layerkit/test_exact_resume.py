@@ -84,6 +84,7 @@ def test_a_damaged_resume_state_is_refused(tmp_path):
     _model(0).save(tmp_path / "m.h5")
     with h5py.File(tmp_path / "m.h5", "a") as f:
         f.attrs["layerkit_resume_state"] = json.dumps({"format": 1, "random_streams": [
-            {"seed": 1, "streams": [{"bit_generator": "os.system"}]}, {"seed": 2, "streams": []}]})
+            {"seed_generator": {"kind": "os.system"}, "streams": []},
+            {"seed_generator": {"kind": "os.system"}, "streams": []}]})
     with pytest.raises(ValueError, match="unknown random generator kind 'os.system'"):
         saving.load_model(tmp_path / "m.h5")

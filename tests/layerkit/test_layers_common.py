@@ -74,11 +74,67 @@ ROWS = [
      (None, 2), {}),
     ("Bidirectional", lambda: L.Bidirectional(L.LSTM(3, return_sequences=True)), [(2, 4, 2)], (None, 4, 6), {}),
     ("TimeDistributed", lambda: L.TimeDistributed(L.Dense(3)), [(2, 4, 2)], (None, 4, 3), {}),
+    # Keras 3 layers (issue 15)
+    ("Conv1DTranspose", lambda: L.Conv1DTranspose(2, 3, strides=2, padding="same"), [(2, 5, 3)], (None, 10, 2), {}),
+    ("DepthwiseConv1D", lambda: L.DepthwiseConv1D(3, depth_multiplier=2), [(2, 6, 3)], (None, 4, 6), {}),
+    ("DepthwiseConv2D", lambda: L.DepthwiseConv2D(3, padding="same"), [(2, 5, 5, 2)], (None, 5, 5, 2), {}),
+    ("SeparableConv1D", lambda: L.SeparableConv1D(4, 3, padding="same"), [(2, 6, 2)], (None, 6, 4), {}),
+    ("SeparableConv2D", lambda: L.SeparableConv2D(3, 3, strides=2, depth_multiplier=2), [(2, 7, 7, 2)],
+     (None, 3, 3, 3), {}),
+    ("Conv3D", lambda: L.Conv3D(2, (2, 3, 3), padding="same"), [(2, 4, 5, 5, 1)], (None, 4, 5, 5, 2), {}),
+    ("MaxPooling3D", lambda: L.MaxPooling3D(2), [(2, 4, 4, 4, 2)], (None, 2, 2, 2, 2), {}),
+    ("AveragePooling3D", lambda: L.AveragePooling3D(2, padding="same"), [(2, 3, 5, 5, 2)], (None, 2, 3, 3, 2), {}),
+    ("GlobalMaxPooling3D", lambda: L.GlobalMaxPooling3D(), [(2, 3, 3, 3, 2)], (None, 2), {}),
+    ("GlobalAveragePooling3D", lambda: L.GlobalAveragePooling3D(), [(2, 3, 3, 3, 2)], (None, 2), {}),
+    ("UpSampling3D", lambda: L.UpSampling3D(2), [(2, 2, 2, 2, 1)], (None, 4, 4, 4, 1), {}),
+    ("ZeroPadding3D", lambda: L.ZeroPadding3D(1), [(2, 2, 2, 2, 1)], (None, 4, 4, 4, 1), {}),
+    ("Cropping3D", lambda: L.Cropping3D(1), [(2, 3, 4, 4, 1)], (None, 1, 2, 2, 1), {}),
+    ("ConvLSTM1D", lambda: L.ConvLSTM1D(2, 3, return_sequences=True), [(2, 3, 6, 1)], (None, 3, 4, 2), {}),
+    ("ConvLSTM2D", lambda: L.ConvLSTM2D(2, 3, padding="same"), [(2, 3, 4, 4, 1)], (None, 4, 4, 2), {}),
+    ("GroupNormalization", lambda: L.GroupNormalization(groups=2), [(2, 3, 4)], (None, 3, 4), {}),
+    ("UnitNormalization", lambda: L.UnitNormalization(), [(2, 3)], (None, 3), {}),
+    ("Normalization", lambda: L.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0]), [(2, 3)], (None, 3), {}),
+    ("Rescaling", lambda: L.Rescaling(0.5, offset=1.0), [(2, 3)], (None, 3), {}),
+    ("Discretization", lambda: L.Discretization(bin_boundaries=[-0.5, 0.5]), [(2, 3)], (None, 3), dict(train=False)),
+    ("CategoryEncoding", lambda: L.CategoryEncoding(5, output_mode="count"), [(2, 3)], (None, 5),
+     dict(int_high=5, dtype="int32", train=False)),
+    ("Resizing", lambda: L.Resizing(3, 5), [(2, 4, 4, 1)], (None, 3, 5, 1), {}),
+    ("CenterCrop", lambda: L.CenterCrop(2, 3), [(2, 4, 5, 1)], (None, 2, 3, 1), {}),
+    ("RandomFlip", lambda: L.RandomFlip(seed=1), [(2, 4, 4, 1)], (None, 4, 4, 1), {}),
+    ("RandomRotation", lambda: L.RandomRotation(0.1, seed=1), [(2, 4, 4, 1)], (None, 4, 4, 1), {}),
+    ("RandomZoom", lambda: L.RandomZoom(0.2, seed=1), [(2, 4, 4, 1)], (None, 4, 4, 1), {}),
+    ("RandomTranslation", lambda: L.RandomTranslation(0.2, 0.1, seed=1), [(2, 4, 4, 1)], (None, 4, 4, 1), {}),
+    ("RandomContrast", lambda: L.RandomContrast(0.3, seed=1), [(2, 4, 4, 1)], (None, 4, 4, 1), {}),
+    ("AdditiveAttention", lambda: L.AdditiveAttention(), [(2, 4, 3), (2, 5, 3)], (None, 4, 3), {}),
+    ("EinsumDense", lambda: L.EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d"), [(2, 3, 5)],
+     (None, 3, 4), {}),
+    ("GaussianNoise", lambda: L.GaussianNoise(0.1, seed=1), [(2, 3)], (None, 3), {}),
+    ("GaussianDropout", lambda: L.GaussianDropout(0.2, seed=1), [(2, 3)], (None, 3), {}),
+    ("AlphaDropout", lambda: L.AlphaDropout(0.2, seed=1), [(2, 3)], (None, 3), {}),
+    ("SpatialDropout1D", lambda: L.SpatialDropout1D(0.3, seed=1), [(2, 4, 3)], (None, 4, 3), {}),
+    ("SpatialDropout2D", lambda: L.SpatialDropout2D(0.3, seed=1), [(2, 3, 3, 2)], (None, 3, 3, 2), {}),
+    ("SpatialDropout3D", lambda: L.SpatialDropout3D(0.3, seed=1), [(2, 2, 3, 3, 2)], (None, 2, 3, 3, 2), {}),
+    ("UpSampling2D_bilinear", lambda: L.UpSampling2D(2, interpolation="bilinear"), [(2, 2, 3, 1)], (None, 4, 6, 1), {}),
+    ("Normalization_adapted", lambda: _adapted_normalization(), [(2, 3)], (None, 3), {}),
+    ("StringLookup", lambda: L.StringLookup(vocabulary=["sat", "dog"]), [(2, 3)], (None, 3),
+     dict(dtype="string", train=False)),
+    ("IntegerLookup", lambda: L.IntegerLookup(vocabulary=[3, 1], output_mode="multi_hot"), [(2, 3)], (None, 3),
+     dict(dtype="int64", int_high=4, train=False)),
+    ("TextVectorization", lambda: L.TextVectorization(vocabulary=["the", "cat", "dog"], output_sequence_length=4),
+     [(2, 1)], (None, 4), dict(dtype="string", train=False)),
+    ("Hashing", lambda: L.Hashing(5, output_mode="count"), [(2, 3)], (None, 5), dict(dtype="string", train=False)),
+    ("ActivityRegularization", lambda: L.ActivityRegularization(l1=0.01, l2=0.02), [(2, 3)], (None, 3), {}),
 ]
 
 
 def _negate(x):
     return -x
+
+
+def _adapted_normalization():
+    layer = L.Normalization()
+    layer.adapt(np.float32([[1, 2, 3], [3, 6, 9]]))
+    return layer
 
 
 @L.register_keras_serializable(package="tests")

@@ -51,10 +51,3 @@ def test_per_time_step_weights_need_a_sequence_output():
     model.compile("sgd", "mse")
     with pytest.raises(ValueError, match=r"expected shape \(samples,\), received \(2, 3\)"):
         model.evaluate(np.ones((2, 3)), np.ones((2, 1)), sample_weight=np.ones((2, 3)), verbose=0)
-
-
-def test_saving_to_a_dot_keras_name_is_refused(tmp_path):
-    model = Sequential([layers.Input(shape=(3,)), layers.Dense(1)])
-    with pytest.raises(ValueError, match="use a filename ending in '.h5'"):
-        model.save(str(tmp_path / "model.keras"))
-    assert not list(tmp_path.iterdir())

@@ -78,9 +78,9 @@ def test_stateful_metric_accumulates_across_batches(factory, reference, weighted
         seen_w.append(wb if weighted else np.ones(len(yb)))
         np.testing.assert_allclose(result, _weighted_mean(np.concatenate(seen_v), np.concatenate(seen_w)),
                                    rtol=1e-5)
-    np.testing.assert_allclose(metric.result().eval(), results[-1], rtol=1e-6)  # the variables hold it too
+    np.testing.assert_allclose(np.asarray(metric.result()), results[-1], rtol=1e-6)  # the variables hold it too
     metric.reset_state()
-    assert float(metric.result().eval()) == 0.0
+    assert float(np.asarray(metric.result())) == 0.0
 
 
 def _confusion(y, p, thresholds):

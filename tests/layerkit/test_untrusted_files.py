@@ -70,18 +70,37 @@ def _write_h5(path, config, training_config=None):
         group.attrs["layer_names"] = np.zeros((0,), dtype="S1")
 
 
+def _write_keras(path, config):
+    """A .keras archive holding ``config`` (and an empty weights file)."""
+    import io
+    import zipfile
+
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        f.create_group("vars")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", weights.getvalue())
+
+
 def _loaders(tmp_path):
     def from_h5(config, **kwargs):
         path = tmp_path / "hostile.h5"
         _write_h5(path, config)
         return saving.load_model(path, **kwargs)
 
-    return {"load_model(.h5)": from_h5,
+    def from_keras(config, **kwargs):
+        path = tmp_path / "hostile.keras"
+        _write_keras(path, config)
+        return saving.load_model(path, **kwargs)
+
+    return {"load_model(.h5)": from_h5, "load_model(.keras)": from_keras,
             "model_from_json": lambda config, **kw: saving.model_from_json(json.dumps(config), **kw),
             "model_from_config": lambda config, **kw: saving.model_from_config(config, **kw)}
 
 
-LOADERS = ["load_model(.h5)", "model_from_json", "model_from_config"]
+LOADERS = ["load_model(.h5)", "load_model(.keras)", "model_from_json", "model_from_config"]
 
 
 @pytest.mark.parametrize("loader", LOADERS)

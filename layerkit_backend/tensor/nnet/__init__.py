@@ -16,11 +16,17 @@ from . import hsoftmax as _hsoftmax_module
 from .bn import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .hsoftmax import *  # noqa: F401,F403
+from . import conv3d as _conv3d_module, ctc, neighbours  # noqa: F401  (nnet.ctc, nnet.neighbours as in Theano)
+from .conv3d import conv3d  # noqa: F401
+from .neighbours import images2neibs, neibs2images  # noqa: F401
 
 # Theano's and Keras's spellings of the same functions (public aliases only).
-ultra_fast_sigmoid = sigmoid  # noqa: F405  (an exact sigmoid is as fast here)
+from ..math import ultra_fast_sigmoid  # noqa: E402  (Theano's piecewise approximation, a table row)
 silu = swish  # noqa: F405
 logsoftmax = log_softmax  # noqa: F405
 
-_MODULES = [_activations_module, _losses_module, _softmax_module, _bn_module, _conv_module, _hsoftmax_module]
-__all__ = sorted({name for m in _MODULES for name in m.__all__} | {"ultra_fast_sigmoid", "silu", "logsoftmax"})
+_MODULES = [_activations_module, _losses_module, _softmax_module, _bn_module, _conv_module, _hsoftmax_module,
+            _conv3d_module]
+__all__ = sorted({name for m in _MODULES for name in m.__all__} | {"ultra_fast_sigmoid", "silu", "logsoftmax",
+                                                                  "images2neibs", "neibs2images", "ctc",
+                                                                  "neighbours"})

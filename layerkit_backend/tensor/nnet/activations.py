@@ -57,7 +57,8 @@ def hard_sigmoid(x):
 
 
 def softsign(x):
-    """``x / (1 + |x|)``, a sigmoid-shaped function in (-1, 1) with polynomial tails.
+    """``x / (1 + |x|)``, a sigmoid-shaped function in (-1, 1) with polynomial tails; a table row whose gradient
+    ``1 / (1 + |x|)**2`` is 0 at infinities (the quotient rule would give inf / inf there).
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -65,12 +66,15 @@ def softsign(x):
         >>> softsign(x).eval({x: [-1.0, 3.0]}).tolist()
         [-0.5, 0.75]
     """
-    x = as_tensor_variable(x)
-    return x / (1.0 + tmath.abs(x))
+    return tmath.softsign(x)
 
 
 def relu(x, alpha=0):
     """Rectified linear unit: ``x`` where ``x > 0``, else ``alpha * x`` (leaky when ``alpha`` is not 0).
+
+    Theano's formula ``0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * |x|``, so the gradient at 0 is the mean of the
+    two slopes (0.5 for ``alpha=0``), as in Theano. (``tensor.relu``, the elementwise row that layerkit's Keras
+    activations use, has gradient 0 there, as in Keras.)
 
     Args:
         x: a tensor.
@@ -84,8 +88,8 @@ def relu(x, alpha=0):
     """
     x = as_tensor_variable(x)
     if _is_zero(alpha):
-        return tmath.relu(x)   # a table row: one fusable op, gradient (x > 0) * g
-    return tmath.switch(tmath.gt(x, 0), x, x * alpha)
+        return 0.5 * (x + tmath.abs(x))
+    return 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * tmath.abs(x)
 
 
 def elu(x, alpha=1.0):

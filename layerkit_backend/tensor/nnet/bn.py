@@ -1,4 +1,5 @@
-"""Batch normalisation with Theano 1.0's functions: ``batch_normalization_train`` and ``batch_normalization_test``.
+"""Batch normalisation with Theano 1.0's functions: ``batch_normalization_train``, ``batch_normalization_test`` and
+the elementwise ``batch_normalization`` (statistics given).
 
 Both are composites of mean, variance and elementwise ops, so their gradients come from those ops' rules.
 """
@@ -11,7 +12,7 @@ from ..reduce import mean as _mean
 from ..shape import shape_i
 from ..variable import as_tensor_variable
 
-__all__ = ["batch_normalization_train", "batch_normalization_test"]
+__all__ = ["batch_normalization_train", "batch_normalization_test", "batch_normalization"]
 
 
 def _axes(axes, ndim, where):
@@ -123,3 +124,19 @@ def batch_normalization_test(inputs, gamma, beta, mean, var, axes="per-activatio
     (gamma, beta, mean, var), _ = _params([gamma, beta, mean, var], ["gamma", "beta", "mean", "var"], x.ndim, axes,
                                           kept, where)
     return (x - mean) * (gamma / sqrt(var + epsilon)) + beta
+
+
+def batch_normalization(inputs, gamma, beta, mean, std, mode="low_mem"):
+    """``(inputs - mean) * (gamma / std) + beta``, elementwise with broadcasting (Theano's; ``mode`` only chose
+    its implementation there).
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> x = T.dmatrix('x')
+        >>> batch_normalization(x, 2.0, 1.0, 0.5, 0.25).eval({x: [[1.0]]}).tolist()
+        [[5.0]]
+    """
+    if mode not in ("low_mem", "high_mem"):
+        raise ValueError(f"batch_normalization: mode must be 'low_mem' or 'high_mem', received {mode!r}")
+    inputs = as_tensor_variable(inputs)
+    return (inputs - mean) * (gamma / std) + beta

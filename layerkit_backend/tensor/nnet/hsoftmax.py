@@ -42,10 +42,10 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, 
         raise ValueError(f"h_softmax: n_classes * n_outputs_per_class = {n_classes * n_outputs_per_class} is "
                          f"smaller than n_outputs = {n_outputs}")
     x = as_tensor_variable(x)
-    class_probs = softmax(dot(x, W1) + b1)
+    class_probs = softmax(dot(x, W1) + b1, axis=-1)
     if target is None:
         scores = tensordot(x, W2, axes=[[1], [1]]) + b2               # (batch, classes, per_class)
-        output_probs = softmax(scores) * class_probs.dimshuffle(0, 1, "x")
+        output_probs = softmax(scores, axis=-1) * class_probs.dimshuffle(0, 1, "x")
         flat = reshape(output_probs, (batch_size, n_classes * n_outputs_per_class))
         return flat[:, :n_outputs]
     target = as_tensor_variable(target)
@@ -54,4 +54,4 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, 
     W2 = as_tensor_variable(W2)
     scores = reduce_sum(x.dimshuffle(0, 1, "x") * W2[target_class], axis=1) + as_tensor_variable(b2)[target_class]
     rows = arange(x.shape[0])
-    return softmax(scores)[rows, target_in_class] * class_probs[rows, target_class]
+    return softmax(scores, axis=-1)[rows, target_in_class] * class_probs[rows, target_class]

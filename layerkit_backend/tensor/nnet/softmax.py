@@ -121,12 +121,24 @@ class SoftmaxGrad(Op):
         return [SoftmaxGrad(self.axis)(h, sm), h * (g - g_sum) - g * h_sum]
 
 
-def softmax(x, axis=-1):
-    """The softmax of ``x`` along ``axis`` (the last one by default: row-wise on a matrix, as in Theano).
+def _theano_rows(x, axis, where):
+    """Theano's softmax has no axis: it takes a float vector or matrix, works on the rows of a matrix, and makes a
+    vector a row (1, n) first. With an axis, any rank and integers (as floatX) are accepted."""
+    if axis is None:
+        x = as_tensor_variable(x)
+        if x.ndim not in (1, 2) or x.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{where}: expected a float vector or matrix (or give axis=), received {x.type}")
+        return (x.dimshuffle("x", 0) if x.ndim == 1 else x), -1
+    return _float_input(x, where), axis
+
+
+def softmax(x, axis=None):
+    """The softmax of ``x`` along ``axis``.
 
     Args:
         x: a tensor with at least one dimension (integers become floatX).
-        axis: the axis whose entries sum to 1.
+        axis: the axis whose entries sum to 1. None (Theano's call, which has no axis) means the last axis, and
+            a vector becomes a ``(1, n)`` row first, as in Theano (code written for it indexes ``s[0]``).
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -134,22 +146,22 @@ def softmax(x, axis=-1):
         >>> softmax(x).eval({x: [[0.0, 0.0], [1000.0, 0.0]]}).tolist()
         [[0.5, 0.5], [1.0, 0.0]]
     """
-    x = _float_input(x, "softmax")
+    x, axis = _theano_rows(x, axis, "softmax")
     (axis,) = normalize_axis(axis, x.ndim, "softmax")
     return Softmax(axis)(x)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=None):
     """``log(softmax(x, axis))``, computed as ``x - logsumexp(x, axis)`` so it stays finite where the softmax
-    underflows to 0.
+    underflows to 0. ``axis=None`` as for ``softmax``: the last axis, and a vector becomes a ``(1, n)`` row.
 
     Example:
         >>> import layerkit_backend.tensor as T
         >>> x = T.dvector('x')
-        >>> log_softmax(x).eval({x: [1000.0, 0.0]}).tolist()
+        >>> log_softmax(x, axis=-1).eval({x: [1000.0, 0.0]}).tolist()
         [0.0, -1000.0]
     """
-    x = _float_input(x, "log_softmax")
+    x, axis = _theano_rows(x, axis, "log_softmax")
     (axis,) = normalize_axis(axis, x.ndim, "log_softmax")
     return LogSoftmax(axis)(x)
 

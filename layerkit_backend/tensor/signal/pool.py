@@ -10,7 +10,7 @@ from ...graph.basic import Apply, Op
 from ..type import FLOAT_DTYPES, TensorType
 from ..variable import as_tensor_variable
 
-__all__ = ["Pool", "PoolGrad", "MaxPoolGather", "pool_2d", "pool_output_shape"]
+__all__ = ["Pool", "PoolGrad", "MaxPoolGather", "pool_2d", "pool_output_shape", "pool_3d"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 
@@ -265,3 +265,33 @@ def pool_2d(input, ws=None, ignore_border=True, stride=None, pad=(0, 0), mode="m
     stride = stride if stride is not None else st
     pad = padding if padding is not None else pad
     return Pool(tuple(ws), ignore_border, None if stride is None else tuple(stride), tuple(pad), mode)(input)
+
+
+def pool_3d(input, ws=None, ignore_border=True, stride=None, pad=(0, 0, 0), mode="max", ds=None, st=None,
+            padding=None):
+    """Pool the last three dimensions of ``input`` (depth, rows, cols), Theano's ``pool_3d``.
+
+    Windows over a box are separable (the max of maxes, the sum of sums, averages of averages with the window
+    counts multiplied), so this pools rows and cols with ``pool_2d``, then the depth with a one-column window.
+
+    Example:
+        >>> import layerkit_backend.tensor as T
+        >>> pool_3d(T.tensor('float64', shape=(2, 3, 4, 6, 6)), (2, 2, 2)).type.shape
+        (2, 3, 2, 3, 3)
+    """
+    from ..shape import shape_tuple
+
+    ws = ws if ws is not None else ds
+    if ws is None or len(ws) != 3:
+        raise TypeError(f"pool_3d: the window size ws must be three ints, received {ws!r}")
+    stride = tuple(stride if stride is not None else (st if st is not None else ws))
+    pad = tuple(padding if padding is not None else pad)
+    x = input
+    if x.ndim < 3:
+        raise TypeError(f"pool_3d: expected at least 3 dimensions, received {x.type}")
+    planes = pool_2d(x, ws[1:], ignore_border, stride[1:], pad[1:], mode)
+    lead = shape_tuple(planes)[:-3]
+    depth, rows, cols = shape_tuple(planes)[-3:]
+    flat = planes.reshape(lead + (depth, rows * cols), ndim=planes.ndim - 1)
+    pooled = pool_2d(flat, (ws[0], 1), ignore_border, (stride[0], 1), (pad[0], 0), mode)
+    return pooled.reshape(lead + (pooled.shape[-2], rows, cols), ndim=planes.ndim)

@@ -4,9 +4,11 @@ Run by ``make keras-fixtures`` (which creates ``.venv-keras`` with keras, jax, t
 
     KERAS_BACKEND=jax .venv-keras/bin/python tests/conformance/keras/record_keras.py [--only SUBSTRING]
     KERAS_BACKEND=torch .venv-keras/bin/python tests/conformance/keras/record_keras.py [--only SUBSTRING]
+    KERAS_BACKEND=tensorflow .venv-keras/bin/python tests/conformance/keras/record_keras.py [--only SUBSTRING]
 
-Each run records the cases of its backend (a case says which: JAX, or torch for the few cases where Keras on JAX
-does not do what Keras documents) and keeps the other backend's records.
+Each run records the cases of its backend (a case says which: JAX; torch for the few cases where Keras on JAX
+does not do what Keras documents; TensorFlow for the string layers, which Keras runs in a model only on
+TensorFlow) and keeps the other backends' records.
 
 For each group of cases (``keras_cases/<group>.py``) it writes ``fixtures/<group>.json`` (meta, per-epoch history,
 evaluate results, names...) and ``fixtures/<group>.npz`` (data, Keras's initial weights, predictions, weights
@@ -67,8 +69,8 @@ def main():
     parser.add_argument("--only", default=None, help="re-record only the cases whose name contains this")
     args = parser.parse_args()
     backend = keras.backend.backend()
-    if backend not in ("jax", "torch"):
-        sys.exit(f"record_keras.py: run with KERAS_BACKEND=jax or torch, not {backend}")
+    if backend not in ("jax", "torch", "tensorflow"):
+        sys.exit(f"record_keras.py: run with KERAS_BACKEND=jax, torch or tensorflow, not {backend}")
     base_meta = {"keras": keras.__version__, "numpy": np.__version__, "python": platform.python_version(),
                  backend: _backend_version(backend)}
     failed = []
