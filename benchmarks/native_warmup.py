@@ -1,10 +1,12 @@
 """native_warmup: seconds from ``function()`` to the native tier serving calls (issue 16), with a cold and a warm
-compile cache.
+compile cache, under ``linker=auto`` (the default) and ``linker=tiered``.
 
 Each sample is a fresh Python process (this script with ``--child``) running with its own cache directory: empty
-for ``*_cold``; filled by one untimed process beforehand for ``*_warm``. The child builds the function, takes the
-first result (on the NumPy tier), then waits for every background compile (``wait_native()``: the function's
-kernels and, for W2, the scan loops compiled on the first call) and checks that native code now serves the calls.
+for ``*_cold`` and ``*_tiered``; filled by one untimed process beforehand for ``*_warm``. The child builds the
+function, takes the first result, then waits for every background compile (``wait_native()``) and checks that
+native code now serves the calls. Under ``auto`` the first call builds (or loads) the native tier and is computed
+on it, so the first result is also the moment the native tier serves; under ``tiered`` (``*_tiered``) the first
+result comes from the NumPy tier and the native tier takes over later.
 Variants: ``mlp`` (W1's training function, B=128), ``lstm`` (W2's), ``arith`` (W4's arith chain at n=10^6).
 Usage: python benchmarks/native_warmup.py --system layerkit --variant lstm_cold
 """
@@ -19,7 +21,7 @@ import time
 
 from timing import common_args, fail, report
 
-VARIANTS = [f"{w}_{c}" for w in ("mlp", "lstm", "arith") for c in ("cold", "warm")]
+VARIANTS = [f"{w}_{c}" for w in ("mlp", "lstm", "arith") for c in ("cold", "warm", "tiered")]
 
 
 def _build(workload):
@@ -60,9 +62,9 @@ def child(workload):
                       "tier": f.tier, "native_pieces": STATS["native"], "failed": STATS["failed"]}))
 
 
-def _run_child(workload, cache):
+def _run_child(workload, cache, linker):
     env = dict(os.environ, LAYERKIT_FLAGS=",".join(filter(None, [os.environ.get("LAYERKIT_FLAGS", ""),
-                                                                 "linker=auto", f"native_cache={cache}"])))
+                                                                 f"linker={linker}", f"native_cache={cache}"])))
     out = subprocess.run([sys.executable, __file__, "--system", "layerkit", "--variant", f"{workload}_cold",
                           "--child"], capture_output=True, text=True, env=env, cwd=os.path.dirname(__file__))
     if out.returncode != 0:
@@ -77,21 +79,22 @@ def main():
     workload, state = args.variant.split("_")
     if args.child:
         return child(workload)
+    linker = "tiered" if state == "tiered" else "auto"
     samples, runs = [], []
     n = int(os.environ.get("BENCH_COMPILE_SAMPLES", 3))
     with tempfile.TemporaryDirectory() as root:
         warm = os.path.join(root, "warm")
         os.mkdir(warm, 0o700)
         if state == "warm":
-            _, error = _run_child(workload, warm)  # fills the cache, untimed
+            _, error = _run_child(workload, warm, linker)  # fills the cache, untimed
             if error:
                 fail(args, "native_warmup", args.variant, error)
         for k in range(n):
             cache = warm
-            if state == "cold":
+            if state != "warm":
                 cache = os.path.join(root, f"cold{k}")
                 os.mkdir(cache, 0o700)
-            run, error = _run_child(workload, cache)
+            run, error = _run_child(workload, cache, linker)
             if error:
                 fail(args, "native_warmup", args.variant, error)
             if run["tier"] != "native" or run["failed"]:

@@ -39,8 +39,8 @@ JOBS = [
     ("elemwise_overhead.py", "elemwise_overhead", ["n1000", "n1000000", "arith_n1000", "arith_n1000000"]),
     ("conv_train.py", "conv_train", ["b64"]),
     ("fit_train.py", "fit_train", ["mlp_b128", "lstm_b32"]),
-    ("native_warmup.py", "native_warmup", ["mlp_cold", "mlp_warm", "lstm_cold", "lstm_warm", "arith_cold",
-                                           "arith_warm"]),
+    ("native_warmup.py", "native_warmup", [f"{w}_{c}" for w in ("mlp", "lstm", "arith")
+                                           for c in ("cold", "warm", "tiered")]),
 ]
 MFLOP_PER_STEP = {"b128": 513.5, "b16": 513.5 / 8}  # 6 * B * sum(W), WORKLOADS.md's convention
 # The targets for layerkit: (workload, variant, against, minimum ratio, what it means).

@@ -19,7 +19,7 @@ from .linker import link
 from .mode import get_mode
 from .shared_locks import join, locked
 from .sharedvalue import Container, SharedVariable
-from .tiers import start_tiers
+from .tiers import TIER_STATE, start_tiers
 
 __all__ = ["function", "Function", "MissingInputError", "UnusedInputError"]
 
@@ -117,7 +117,7 @@ class Function:
     # share their values after loading.
     def __getstate__(self):
         state = dict(self.__dict__)
-        for key in ("_fn", "source", "_namespace", "_order", "_xp", "_native_job", "tier"):
+        for key in ("_fn", "source", "_namespace", "_order", "_xp") + TIER_STATE:
             state.pop(key, None)
         return state
 

@@ -31,13 +31,17 @@ import numpy as np
 from ..backends.native import NoCForm, NoCompilerError, build_library, elemwise_kernel
 from ..config import config
 
-__all__ = ["start_tiers", "schedule", "wait_native", "STATS"]
+__all__ = ["start_tiers", "schedule", "wait_native", "STATS", "TIER_STATE"]
 
 log = logging.getLogger("layerkit_backend.native")
 
 # Process-wide counts: pieces moved to the native tier (functions, scan loops), compile failures (a generator bug
 # if the compiler exists), and pieces with nothing to compile or no C form.
 STATS = {"native": 0, "failed": 0, "nothing": 0}
+
+# what start_tiers keeps on a function (threads, locks, loaded libraries): never pickled; rebuilt when unpickled
+TIER_STATE = ("_native_jobs", "_body", "_tier_source", "_programs", "_program_sources", "_tier_lock", "_linker",
+              "_whole_off", "tier")
 _NO_COMPILER_LOGGED = []
 
 
