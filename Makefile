@@ -57,7 +57,7 @@ $(PYTHON):
 # Theano 1.0.5 as the oracle (tests/conformance/theano): its own environment (never a dependency of `make test`),
 # then record the programs and the fuzz graphs into the committed fixtures. THEANO_FUZZ sets the number of graphs.
 THEANO_PYTHON := .venv-theano/bin/python
-THEANO_FUZZ ?= 3000
+THEANO_FUZZ ?= 6000
 
 theano-fixtures: $(THEANO_PYTHON)
 	$(THEANO_PYTHON) tests/conformance/theano/record.py all --count $(THEANO_FUZZ)

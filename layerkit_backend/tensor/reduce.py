@@ -121,7 +121,10 @@ def _prod_of_others(x, axes):
     xt = x.dimshuffle(*perm)
     shp = shape_tuple(xt)
     lead = list(shp[: len(keep)])
-    flat = reshape(xt, lead + [-1]) if lead else reshape(xt, [-1])
+    size = shp[len(keep)]  # the reduced elements' count (not -1: NumPy cannot infer it for empty arrays)
+    for s in shp[len(keep) + 1:]:
+        size = size * s
+    flat = reshape(xt, lead + [size])
     ones = getitem(flat, (Ellipsis, slice(0, 1))) * 0 + 1
     from .basic import concatenate
 

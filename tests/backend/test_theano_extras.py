@@ -203,3 +203,14 @@ def test_ctc_refuses_inconsistent_lengths():
     a, l, n = T.dtensor3("a"), T.imatrix("l"), T.ivector("n")
     with pytest.raises(ValueError, match="input length 9"):
         ctc.ctc(a, l, n).eval({a: np.zeros((3, 1, 2)), l: np.ones((1, 1), "int32"), n: np.array([9], "int32")})
+
+
+@pytest.mark.parametrize("shape,axis", [((1, 2, 0), 0), ((1, 2, 0), -1), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), (0, 2)),
+                                        ((2, 0, 3), None)])
+def test_prod_gradient_of_empty_arrays(shape, axis):
+    # found by the Theano fuzz: the exclusive products reshaped with -1, which NumPy cannot infer for 0 elements
+    x = T.TensorType("float64", (False,) * len(shape))("x")
+    got = lb.function([x], T.grad(T.sum(T.prod(x, axis=axis) * 2.0), x))(np.zeros(shape))
+    assert got.shape == shape
+    got = lb.function([x], T.grad(T.sum(T.prod(x, axis=axis)), x))(np.full(shape, 3.0))
+    assert got.shape == shape

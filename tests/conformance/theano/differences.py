@@ -5,11 +5,14 @@ entries (a test keeps the two in step).
 ``PROGRAM_RESULTS`` says which results of which recorded programs a difference explains; ``explain_fuzz`` sorts a
 fuzz graph's mismatches into these differences, or leaves them unexplained (a bug to fix).
 """
+import functools
 import re
+import warnings
 
 import numpy as np
 
-from oracle import ProgramError, values_agree
+import fuzz_graphs
+from oracle import Lib, ProgramError, values_agree
 
 __all__ = ["Difference", "DIFFERENCES", "PROGRAM_RESULTS", "explain_program", "explain_fuzz"]
 
@@ -45,7 +48,9 @@ DIFFERENCES = {d.key: d for d in [
     Difference("runtime_broadcast", "Size-1 dimensions broadcast whatever their declared type",
                "A type carries a static shape, not a broadcastable pattern: a dimension of unknown size that is 1 "
                "at run time broadcasts, and dimshuffle may drop it (checked at run time). Theano raised unless the "
-               "dimension was declared broadcastable, and its gradients then summed by the declared pattern.",
+               "dimension was declared broadcastable, and its gradients then summed by the declared pattern; where "
+               "one of its rewrites had removed the op that would raise (fill(x, v) became v, trusting the "
+               "declared types), it returned v unbroadcast.",
                PIN + "test_unknown_size_one_dimensions_broadcast"),
     Difference("shape_inference", "Shapes are computed from the values that have them",
                "x.shape of a graph whose op fails (a join of mismatched shapes) raises the op's error: layerkit "
@@ -81,9 +86,19 @@ DIFFERENCES = {d.key: d for d in [
                "elu computes its exponential branch on a clamped input, so where that branch is not selected its "
                "gradient is 0, not 0 * inf = NaN (Theano's).", PIN + "test_elu_gradient_where_exp_overflows"),
     Difference("theano_bugs", "Where Theano 1.0.5 is wrong",
-               "Theano's gradient of an input declared broadcastable could have the broadcast shape, and slicing a "
-               "broadcastable dimension past its end gave one element instead of none; layerkit follows NumPy.",
+               "Theano's gradient of an input declared broadcastable could have the broadcast shape (through "
+               "diff), slicing a size-1 dimension of a computed value past its end gave one element instead of "
+               "none (mean(keepdims=True)[1:]) or failed in a rewrite (a Rebroadcast error), and its Python "
+               "implementations (which the fuzz records) returned values of another dtype than the graph declared "
+               "(int64 from a cumsum of bools), and switch broadcast a dimension of size 2 against one of size 0; "
+               "layerkit follows NumPy and its own declared types.",
                PIN + "test_where_theano_was_wrong"),
+    Difference("sigmoid_saturation", "sigmoid is not cut off to exactly 0 and 1",
+               "layerkit computes 1 / (1 + exp(-x)) everywhere (without overflow). Theano's sigmoid returned exactly "
+               "0 and 1 beyond thresholds as a speed shortcut (its C code below -709 and above 19 in float64, "
+               "below -88 and above 15 in float32; its Python code beyond 30), so the values agree within 6e-9 "
+               "(3e-7 in float32) but tests for exact 0 or 1 (eq, all, any) can differ.",
+               PIN + "test_sigmoid_is_not_cut_off"),
     Difference("int_div_of_floats", "int_div of floats is floor(x / y)",
                "As Theano's C code computes it (layerkit follows the C code, which Theano's users ran); Theano's "
                "Python code (used without a compiler, as the fuzz records) took NumPy's floor_divide, which "
@@ -173,8 +188,12 @@ def explain_fuzz(spec, ours, theirs, diffs):
     graph_keys = set()
     if any(_BROADCAST_ERRORS.search(m) for m in theirs_failed) and not ours_messages:
         return [], {"runtime_broadcast"}  # everything downstream of Theano's refusal differs with it
-    if "build" in theirs and "bool output not supported" in theirs["build"].message and ops & _CUMULATIVE:
-        return [], {"cumulative_int64"}  # our int64 running sums can be subtracted; Theano's bools not
+    if "build" in theirs and re.search(r"\bbool\b", theirs["build"].message) and ops & _CUMULATIVE and \
+            "build" not in ours:
+        return [], {"cumulative_int64"}  # our int64 running sums can be negated or subtracted; Theano's bools not
+    if "build" in ours and "expected a float" in ours["build"].message and "build" not in theirs and \
+            ops & _ROUNDING:
+        return [], {"rounding_keeps_ints"}  # floor of an integer stayed one here, so softmax refuses it
     if "build" in ours and "not defined for bool tensors" in ours["build"].message:
         return [], {"bool_arithmetic_refused"}
     if "build" in ours and "cannot write y of dtype" in ours["build"].message:
@@ -190,6 +209,8 @@ def explain_fuzz(spec, ours, theirs, diffs):
             msg = _message(other)
             if "UltraFastScalarSigmoid" in msg:
                 key = "ultra_fast_sigmoid_gradient"
+            elif "Rebroadcast's input was supposed to be 1 (got 0" in msg and "getitem" in ops:
+                key = "theano_bugs"  # an empty slice of a broadcastable dimension
             elif _THEANO_FAILURES.search(msg):
                 key = "computes_where_theano_fails"
         elif what == "error_vs_value" and isinstance(mine, ProgramError):
@@ -269,6 +290,12 @@ def _value_key(path, mine, other, ops, spec):
             return "dtype_rules"
     if ops & _CUMULATIVE and mine_arr.dtype.kind in "iu" and mine_arr.dtype != other_arr.dtype:
         return "cumulative_int64"
+    if mine_arr.dtype.kind not in "fc":
+        # an exact result (a comparison, all/any) of floats computed in another precision or saturated
+        if spec["floatX"] == "float32" and _agrees_if(spec, path, other_arr, floatX="float64"):
+            return "dtype_rules"  # Theano computed float functions of int32/int64 in float64, not floatX
+        if "sigmoid" in ops and _agrees_if(spec, path, other_arr, builds={"sigmoid": _theano_py_sigmoid}):
+            return "sigmoid_saturation"
     if ops & _ROUNDING and mine_arr.dtype.kind != other_arr.dtype.kind:
         return "rounding_keeps_ints"
     if not path.lstrip(".").startswith("grad") or mine_arr.dtype.kind != "f":
@@ -306,4 +333,29 @@ def _shape_key(path, mine, other, ops, spec):
         return "theano_bugs" if k < len(floats) and mine_shape == np.shape(floats[k]) else None
     if "getitem" in ops and 0 in mine_shape and 1 in other_shape and len(mine_shape) == len(other_shape):
         return "theano_bugs"  # an empty slice of a broadcastable dimension
+    if "fill" in ops and len(mine_shape) == len(other_shape) and all(
+            a == b or b == 1 for a, b in zip(mine_shape, other_shape)):
+        return "runtime_broadcast"  # Theano refused the fill, unless its rewrite fill(x, v) -> v removed it
     return None
+
+
+# -- counterfactuals: would layerkit compute Theano's value if the named rule were Theano's? ---------------------
+def _theano_py_sigmoid(lib, args, params):
+    """Theano's Python sigmoid (the fuzz records Theano without a C compiler): exactly 0 below -30, 1 above 30."""
+    T, x = lib.T, args[0]
+    return T.switch(T.lt(x, -30.0), 0.0, T.switch(T.gt(x, 30.0), 1.0, lib.imp("tensor.nnet").sigmoid(x)))
+
+
+@functools.lru_cache(maxsize=1)
+def _ours():
+    return Lib("layerkit_backend")
+
+
+def _agrees_if(spec, path, other, floatX=None, builds=None):
+    """Does layerkit compute ``other`` at ``path`` with floatX ``floatX`` or with the rows built by ``builds``?"""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result = fuzz_graphs.evaluate(_ours(), dict(spec, floatX=floatX or spec["floatX"]), builds=builds)
+    value = _part(result, path)
+    return value is not None and not isinstance(value, ProgramError) and np.shape(value) == np.shape(other) and \
+        values_agree(np.asarray(value), np.asarray(other))

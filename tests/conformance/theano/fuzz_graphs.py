@@ -618,25 +618,27 @@ def _error(err):
     return ProgramError(type(err).__name__, str(err)[:200])
 
 
-def evaluate(lib, spec, mode=None):
+def evaluate(lib, spec, mode=None, builds=None):
     """Build, differentiate, compile (in ``mode``) and run ``spec`` in ``lib``: a dict of results (errors
-    included)."""
+    included). ``builds`` ({row name: build function}) replaces rows' own builders, to ask what a graph would
+    compute if an op computed something else (differences.py's counterfactuals)."""
     theano, T = lib.theano, lib.T
     before = theano.config.floatX
     theano.config.floatX = spec["floatX"]
     try:
-        return _evaluate(lib, theano, T, spec, mode)
+        return _evaluate(lib, theano, T, spec, mode, builds or {})
     finally:
         theano.config.floatX = before
 
 
-def _evaluate(lib, theano, T, spec, mode):
+def _evaluate(lib, theano, T, spec, mode, builds):
     inputs = [T.TensorType(i["dtype"], tuple(i["broadcastable"]))(i["name"]) for i in spec["inputs"]]
     values = [np.asarray(v) for v in spec["values"]]
     variables = list(inputs)
     try:
         for node in spec["nodes"]:
-            out = OPS[node["op"]][3](lib, [variables[i] for i in node["args"]], node["params"])
+            build = builds.get(node["op"], OPS[node["op"]][3])
+            out = build(lib, [variables[i] for i in node["args"]], node["params"])
             variables.append(out)
         outputs = [variables[k] for k in spec["outputs"]]
     except Exception as err:  # noqa: BLE001

@@ -3,7 +3,7 @@ theano-fixtures``; the test suite only replays the fixtures and never needs Thea
 
     .venv-theano/bin/python tests/conformance/theano/record.py            # everything
     .venv-theano/bin/python tests/conformance/theano/record.py programs   # docs examples and tutorial patterns
-    .venv-theano/bin/python tests/conformance/theano/record.py fuzz [--count 3000]
+    .venv-theano/bin/python tests/conformance/theano/record.py fuzz [--count 6000]
 
 Theano runs with ``blas.ldflags=`` (NumPy 1.23 lacks the BLAS info Theano looks for). Programs run with its C
 implementations (what Theano users ran), except those marked ``linker="py"``, which use scan: its C loop does not
@@ -113,7 +113,7 @@ def record_fuzz(count):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", nargs="?", default="all", choices=["all", "programs", "fuzz"])
-    parser.add_argument("--count", type=int, default=3000, help="fuzz graphs to record")
+    parser.add_argument("--count", type=int, default=6000, help="fuzz graphs to record")
     parser.add_argument("--only", nargs="*", help="program names to re-record")
     args = parser.parse_args()
     os.makedirs(FIXTURES, exist_ok=True)

@@ -82,6 +82,9 @@ def test_unknown_size_one_dimensions_broadcast():
     np.testing.assert_array_equal(m.dimshuffle(1).eval({m: [[1.0, 2.0]]}), [1.0, 2.0])  # dropped at run time
     with pytest.raises(ValueError):
         m.dimshuffle(1).eval({m: [[1.0, 2.0], [3.0, 4.0]]})
+    x3, v3 = T.dtensor3("x3"), T.dtensor3("v3")  # neither declared broadcastable
+    got = T.fill(x3, v3).eval({x3: np.zeros((3, 2, 1)), v3: np.ones((3, 1, 1))})
+    np.testing.assert_array_equal(got, np.ones((3, 2, 1)))  # Theano: raised, or (3, 1, 1) once fill(x, v) -> v
 
 
 def test_shape_of_a_failing_join_raises():
@@ -159,11 +162,36 @@ def test_elu_gradient_where_exp_overflows():
 
 
 def test_where_theano_was_wrong():
+    # each line is a graph on which Theano 1.0.5 (C and Python code alike unless said) gave what its comment says
     r = T.TensorType("float64", (True,))("r")  # declared broadcastable
+    m = T.TensorType("float64", (False, True))("m")
+    g_r, g_m = lb.function([r, m], T.grad(T.extra_ops.diff(m.min(axis=0) * r).sum(), [r, m]))(
+        np.array([2.0]), np.array([[1.0], [3.0]]))
+    assert g_r.shape == (1,) and g_m.shape == (2, 1)  # Theano: (2,) and (2, 2)
     v = T.dvector("v")
-    g = lb.function([r, v], T.grad((r * v).sum(), r))(np.array([2.0]), np.array([1.0, 2.0, 3.0]))
-    assert g.shape == (1,)  # Theano: shape (3,)
-    assert r[1:].eval({r: np.array([2.0])}).shape == (0,)  # Theano: one element
+    assert v.mean(keepdims=True)[1:].eval({v: np.array([1.0, 2.0])}).shape == (0,)  # Theano: (1,)
+    b = T.TensorType("int8", (True,))("b")
+    assert T.isinf(b)[:2:-1].eval({b: np.array([3], "int8")}).shape == (0,)  # Theano: a Rebroadcast error
+    x, y = T.dvector("x"), T.dscalar("y")
+    above = T.gt(y, T.cumsum(x > 0))
+    got = lb.function([x, y], above)(np.array([1.0, -1.0, 2.0]), 1.5)
+    assert got.dtype == above.dtype == "bool"  # Theano's Python code: int64 values of a graph declared bool
+    np.testing.assert_array_equal(got, 1.5 > np.cumsum([True, False, True]))
+    c = T.TensorType("float64", (True, True, False))("c")
+    with pytest.raises(ValueError, match="broadcast"):
+        T.switch(c, v, v).eval({c: np.ones((1, 1, 2)), v: np.zeros(0)})  # Theano: shape (1, 1, 0)
+
+
+def test_sigmoid_is_not_cut_off():
+    x, xf = T.dvector("x"), T.fvector("xf")
+    points = np.array([-750.0, -40.0, 20.0, 40.0])
+    with np.errstate(over="ignore"):
+        want = 1.0 / (1.0 + np.exp(-points))
+    got = T.nnet.sigmoid(x).eval({x: points})
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    assert got[1] > 0 and got[2] < 1  # Theano: 0.0 at -40 (its Python code), 1.0 at 20 (its C code)
+    got = T.nnet.sigmoid(xf).eval({xf: np.float32([-60.0, 16.0])})
+    assert got[0] > 0 and got[1] < 1  # Theano: 0.0 at -60 (Python code), 1.0 at 16 (C code)
 
 
 def test_graphs_theano_could_not_run():
