@@ -148,6 +148,9 @@ import numpy as np
 import layerkit_backend as lb
 import layerkit_backend.tensor as T
 
+# a process started in the background by a non-interactive shell inherits SIGINT ignored; Python then has no
+# KeyboardInterrupt handler and interrupt_main() does nothing. Ctrl-C's handler, as in a terminal:
+signal.signal(signal.SIGINT, signal.default_int_handler)
 weights = [lb.shared(np.zeros((24, 24)), name=f"w{k}") for k in range(12)]   # updated in place (GEMM)
 counter = lb.shared(np.zeros(3), name="counter")                              # updated out of place
 xs = [T.dmatrix(f"x{k}") for k in range(12)]   # one product each: twelve GEMM updates
