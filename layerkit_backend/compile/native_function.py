@@ -26,6 +26,10 @@ from .linker import _destroyed, _input_check, alias_root
 __all__ = ["whole_function", "MAX_PROGRAMS"]
 
 MAX_PROGRAMS = 8
+# A program replaces per-node dispatch (~1-3 us a node) at the price of one compile (~70-100 ms of gcc with an empty
+# cache): below this many computing nodes the per-node tier is kept (it is C for those nodes already), which spares
+# small functions (a model's metric, a gradient check) a compile that would take longer than they run.
+MIN_NODES = 8
 
 _C_CONTIGUOUS, _WRITEABLE = 0x0001, 0x0400
 
@@ -40,8 +44,8 @@ def whole_function(function, input_shapes, general, other):
                                   for v in list(fgraph.inputs) + list(fgraph.outputs)):
         raise NoCForm("an input or output is not a tensor with a C type", structural=True)
     order = function._order
-    if sum(1 for n in order if not n.op.view_map) < 2:
-        raise NoCForm("at most one computing node: the per-node tier is one call already", structural=True)
+    if sum(1 for n in order if not n.op.view_map) < MIN_NODES:
+        raise NoCForm(f"fewer than {MIN_NODES} computing nodes: the per-node tier serves them", structural=True)
     memo = {}
     inputs = set(fgraph.inputs)
     final = sum(1 for n in order if any(alias_root(n.inputs[i], memo) in inputs for i in _destroyed(n)))
@@ -126,18 +130,23 @@ def _call_path(function, program, out_shapes, n_out, kernel, library, general, o
         ns[f"_odt{k}"] = np.dtype(var.type.dtype)
         lines.append(f"    o{k} = _empty({tuple(out_shapes[k])!r}, _odt{k})")
         outs.append(f"o{k}")
-    lines.append(f"    failed = _kernel({', '.join(outs + args + shared)})")
-    lines.append("    if failed:  # 1: other shapes or layouts (another program may fit); 2: a run-time error")
-    lines.append(f"        return _other(_program, {', '.join(args)}) if failed == 1 else _general({', '.join(args)})")
+    call = f"_kernel({', '.join(outs + args + shared)})"
+    fallback = [
+        "    if failed:  # 1: other shapes or layouts (another program may fit); 2: a run-time error (nothing written)",
+        f"        return _other(_program, {', '.join(args)}) if failed == 1 else _general({', '.join(args)})"]
     update_containers = function._link_args[4]
     if update_containers:
-        lines += ["    _enter_commit()", "    try:"]
+        # the C call already writes the in-place updates: it is part of the commit, so that a Ctrl-C arriving
+        # between its return and the other updates waits for their end (compile/interrupts.py)
+        lines += ["    _enter_commit()", "    try:", f"        failed = {call}", "        if not failed:"]
         for u, cont in enumerate(update_containers):
             ns[f"_u{u}"] = cont
             k = n_out + u
             value = f"s{aliases[k] - n_inputs}" if k in aliases else f"o{k}"
-            lines.append(f"        _u{u}.value = {value}")
-        lines += ["    finally:", "        _exit_commit()"]
+            lines.append(f"            _u{u}.value = {value}")
+        lines += ["    finally:", "        _exit_commit()"] + fallback
+    else:
+        lines += [f"    failed = {call}"] + fallback
     results = [f"o{k}" for k in range(n_out)]
     fmt = function._output_format
     if fmt == "single":

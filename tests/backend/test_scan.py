@@ -444,6 +444,7 @@ def test_long_forward_scan_used_at_its_last_state_does_not_grow_memory():
     x = T.dvector("x")
     h, _ = theano.scan(lambda h: h * 0.5 + 1.0, outputs_info=x, n_steps=100_000)   # the size
     f = theano.function([x], h[-1])
+    f(np.zeros(1000))  # a first call builds the native tier (code generation allocates), when there is one
     tracemalloc.start()
     try:
         out = f(np.zeros(1000))
