@@ -38,6 +38,19 @@ def _input_check(k, var):
     return f"    if {' or '.join(conds)}: i{k} = _filter{k}(i{k})"
 
 
+def return_line(results, output_format, ns):
+    """The generated ``return`` of a call path: the output names ``results`` as a single value, a list, nothing or a
+    dict (``output_format``: 'single', 'list', 'none' or the dict's keys, which go into ``ns``)."""
+    if output_format == "single":
+        return f"    return {results[0]}"
+    if output_format == "list":
+        return f"    return [{', '.join(results)}]"
+    if output_format == "none":
+        return "    return []"
+    ns["_keys"] = output_format
+    return f"    return dict(zip(_keys, ({', '.join(results)},)))"
+
+
 def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared_containers, xp, output_format,
          nan_guard=False, output_device=None, thunks=None, order=None):
     """Compile ``fgraph`` into ``(fn, source, namespace, order)``.
@@ -181,16 +194,7 @@ def link(fgraph, n_inputs, input_specs, output_borrow, update_containers, shared
         ns["_enter_commit"], ns["_exit_commit"] = enter_commit, exit_commit
         lines[commit_start:] = (["    _enter_commit()", "    try:"] + ["    " + line for line in lines[commit_start:]]
                                 + ["    finally:", "        _exit_commit()"])
-    results = [f"_out{k}" for k in range(n_out)]
-    if output_format == "single":
-        lines.append(f"    return {results[0]}")
-    elif output_format == "list":
-        lines.append(f"    return [{', '.join(results)}]")
-    elif output_format == "none":
-        lines.append("    return []")
-    else:
-        ns["_keys"] = output_format
-        lines.append(f"    return dict(zip(_keys, ({', '.join(results)},)))")
+    lines.append(return_line([f"_out{k}" for k in range(n_out)], output_format, ns))
     source = f"def compiled_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<layerkit_backend compiled function>", "exec"), ns)
     fn = ns["compiled_function"]

@@ -21,7 +21,7 @@ from ..backends.native.runtime import DTYPE_CODES
 from ..backends.scalar_c import CTYPES
 from ..tensor.type import TensorType
 from .interrupts import enter_commit, exit_commit
-from .linker import _destroyed, _input_check, alias_root
+from .linker import _destroyed, _input_check, alias_root, return_line
 
 __all__ = ["whole_function", "MAX_PROGRAMS"]
 
@@ -147,17 +147,7 @@ def _call_path(function, program, out_shapes, n_out, kernel, library, general, o
         lines += ["    finally:", "        _exit_commit()"] + fallback
     else:
         lines += [f"    failed = {call}"] + fallback
-    results = [f"o{k}" for k in range(n_out)]
-    fmt = function._output_format
-    if fmt == "single":
-        lines.append(f"    return {results[0]}")
-    elif fmt == "list":
-        lines.append(f"    return [{', '.join(results)}]")
-    elif fmt == "none":
-        lines.append("    return []")
-    else:
-        ns["_keys"] = fmt
-        lines.append(f"    return dict(zip(_keys, ({', '.join(results)},)))")
+    lines.append(return_line([f"o{k}" for k in range(n_out)], function._output_format, ns))
     source = f"def native_function({', '.join(args)}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<layerkit_backend native function>", "exec"), ns)
     fn = ns["_program"] = ns["native_function"]

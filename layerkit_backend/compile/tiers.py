@@ -131,8 +131,6 @@ def _label(function):
     return f"function {function.name!r}" if function is not None and function.name else "a function"
 
 
-
-
 def start_tiers(function):
     """Give ``function`` (just linked on the NumPy tier) its native tier, as ``config.linker`` says now."""
     function.tier = "numpy"
@@ -162,17 +160,19 @@ def start_tiers(function):
 def _first_call(ref, entry, per_node, label, linker):
     """``auto``/``native``: the first call builds the native tier on the calling thread, then is computed on it."""
     started = threading.Lock()
-    done = []
 
     def first_call(*args):
         f = ref()
         with started:  # a second thread calling meanwhile waits, then runs on the same tier
-            if not done:
-                done.append(True)
-                if linker == "auto":
-                    f._native_jobs.append(schedule(label, per_node, linker))
-                shapes = _signature(f, args)
-                f._native_jobs.append(schedule(label, lambda: _go_whole(f, shapes), linker))
+            if f._fn is first_call:
+                try:
+                    if linker == "auto":
+                        f._native_jobs.append(schedule(label, per_node, linker))
+                    shapes = _signature(f, args)
+                    f._native_jobs.append(schedule(label, lambda: _go_whole(f, shapes), linker))
+                except BaseException:  # a Ctrl-C during the build: the next call builds again, from the start
+                    f._fn = first_call
+                    raise
                 if f._fn is first_call:  # nothing native: the NumPy tier, from this call on
                     f._fn = entry
         return f._fn(*args)
@@ -322,6 +322,10 @@ def _go_whole(function, shapes):
         except NoCForm as err:
             if err.structural:  # no shapes will do: stop trying
                 function._whole_off = True
+            raise
+        except BaseException as err:
+            if not isinstance(err, Exception):  # interrupted (Ctrl-C), not failed: tried again by the next call
+                del programs[key]
             raise
         programs[key] = fn
         function._program_sources[key] = (f"\n/* whole function for input shapes {list(key)}: one C call "

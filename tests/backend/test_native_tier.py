@@ -104,6 +104,31 @@ def test_tiered_starts_on_numpy_and_switches_between_calls(flags, private_cache)
 
 
 @needs_cc
+@pytest.mark.parametrize("interrupted", ["_go_native", "_go_whole"])
+def test_a_ctrl_c_during_the_first_build_leaves_the_function_usable(flags, private_cache, monkeypatch, interrupted):
+    flags(linker="auto")
+    x = T.dmatrix("x")
+    w = lb.shared(np.ones((3, 3)), name="w")
+    h = T.tanh(T.dot(x, w) * 2 + 1)
+    f = lb.function([x], (T.exp(h) / T.exp(h).sum(axis=1, keepdims=True)).sum() + T.sqrt(abs(h)).mean())
+    real = getattr(tiers, interrupted)
+
+    def interrupt(*args):
+        monkeypatch.setattr(tiers, interrupted, real)  # only once, as a user's Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tiers, interrupted, interrupt)
+    v = np.arange(6.0).reshape(2, 3) / 7
+    with pytest.raises(KeyboardInterrupt):
+        f(v)
+    got = f(v)  # the build starts again and completes: the same tier and bits as an uninterrupted function
+    g = lb.function([x], (T.exp(h) / T.exp(h).sum(axis=1, keepdims=True)).sum() + T.sqrt(abs(h)).mean())
+    expected = g(v)
+    assert f.tier == "native" and "whole function" in g.source and "whole function" in f.source
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_cc
 def test_a_function_keeps_the_linker_it_was_compiled_under(flags, private_cache):
     flags(linker="auto")
     x = T.dvector("x")
