@@ -147,16 +147,7 @@ def _model_entry(model):
 
 
 def _functional_config(model):
-    node_ids = {id(node) for node in model._nodes_in_order}
-    node_ids.update(id(t._keras_history[0]._inbound_nodes[t._keras_history[1]]) for t in model.inputs)
-    renumber = {}
-    for layer in model.layers:
-        kept = [k for k, node in enumerate(layer._inbound_nodes) if id(node) in node_ids]
-        renumber.update({(id(layer), old): new for new, old in enumerate(kept)})
-
-    def ref(tensor):
-        layer, node_index, tensor_index = tensor._keras_history
-        return [layer.name, renumber[(id(layer), node_index)], tensor_index]
+    model_nodes, ref = model_config.graph_references(model)
 
     def record(value):
         if isinstance(value, (list, tuple)):
@@ -170,7 +161,7 @@ def _functional_config(model):
 
     layers = []
     for layer in model.layers:
-        nodes = [node for node in layer._inbound_nodes if id(node) in node_ids]
+        nodes = model_nodes(layer)
         shape = _shape(nodes[0].inputs) if nodes and not isinstance(layer, InputLayer) else None
         entry = _layer_entry(layer, shape)
         entry["name"] = layer.name

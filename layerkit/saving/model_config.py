@@ -134,28 +134,36 @@ def _sequential_config(model):
     return config
 
 
-def _functional_config(model):
+def graph_references(model):
+    """``(nodes, ref)`` for writing ``model``'s layer graph: ``nodes(layer)`` lists the layer's nodes that belong to
+    this model, and ``ref(tensor)`` is ``[layer name, node index, tensor index]`` with a layer's nodes numbered among
+    those (Keras's node reindexing; both file formats use it)."""
     node_ids = {id(node) for node in model._nodes_in_order}
     node_ids.update(id(t._keras_history[0]._inbound_nodes[t._keras_history[1]]) for t in model.inputs)
-    # A layer's nodes are numbered among the nodes that belong to this model (Keras's node reindexing).
     renumber = {}
     for layer in model.layers:
         kept = [k for k, node in enumerate(layer._inbound_nodes) if id(node) in node_ids]
         renumber.update({(id(layer), old): new for new, old in enumerate(kept)})
 
-    def tensor_ref(tensor):
+    def nodes(layer):
+        return [node for node in layer._inbound_nodes if id(node) in node_ids]
+
+    def ref(tensor):
         layer, node_index, tensor_index = tensor._keras_history
         return [layer.name, renumber[(id(layer), node_index)], tensor_index]
 
+    return nodes, ref
+
+
+def _functional_config(model):
+    model_nodes, tensor_ref = graph_references(model)
     layers = []
     for layer in model.layers:
         entry = _layer_config(layer)
         entry["name"] = layer.name
         nodes = []
         if not isinstance(layer, InputLayer):
-            for node in layer._inbound_nodes:
-                if id(node) not in node_ids:
-                    continue
+            for node in model_nodes(layer):
                 kwargs = _serialize_arguments(node.arguments, tensor_ref)
                 nodes.append([tensor_ref(t) + [kwargs] for t in node.input_tensors])
         entry["inbound_nodes"] = nodes
