@@ -199,6 +199,15 @@ def _current_context():
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+def map_structure(fn, structure):
+    """``structure`` (nested lists, tuples and dicts) with ``fn`` applied to each leaf, containers kept."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
 def flatten(structure):
     """The tensors of a nested list/tuple/dict (dict values in key order, as Keras 3 flattens them)."""
     if isinstance(structure, dict):
@@ -527,7 +536,7 @@ class Layer:
         out_list = flatten(outputs)
         inputs_list = flatten(inputs)
         if any(o is i for o in out_list for i in inputs_list):   # never re-label the caller's tensor
-            outputs = _map_structure(lambda o: T.tensor_copy(o) if any(o is i for i in inputs_list) else o,
+            outputs = map_structure(lambda o: T.tensor_copy(o) if any(o is i for i in inputs_list) else o,
                                      outputs)
             out_list = flatten(outputs)
         out_masks = self.compute_mask(inputs, mask)
@@ -706,11 +715,3 @@ def _trace_layer_call(fn, args, kwargs):
     with CallContext() as context, tracing.collecting_assignments() as assignments:
         outputs = fn(*args, **kwargs)
     return outputs, list(context.updates) + assignments.pairs()
-
-
-def _map_structure(fn, structure):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map_structure(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)

@@ -20,7 +20,7 @@ import layerkit_backend.tensor as T
 from .. import activations, constraints, initializers, regularizers
 from ..backend_conv import as_tuple, check_data_format, conv_nchw
 from .base import InputSpec, Layer
-from .core import drop_keras3_keys, layer_config, ser
+from .core import drop_keras3_keys, layer_config, ser, set_kernel_bias_options
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D"]
 
@@ -57,15 +57,11 @@ class _ConvLSTM(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias, self.unit_forget_bias = bool(use_bias), bool(unit_forget_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
+        set_kernel_bias_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                kernel_constraint, bias_constraint)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         if dropout or recurrent_dropout or stateful:
             raise ValueError(f"{owner}: dropout, recurrent_dropout and stateful are not supported by layerkit's "
                              f"ConvLSTM (received dropout={dropout}, recurrent_dropout={recurrent_dropout}, "

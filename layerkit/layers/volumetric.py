@@ -15,12 +15,10 @@ import numpy as np
 
 import layerkit_backend.tensor as T
 
-from .. import activations
 from ..backend_conv import as_tuple, check_data_format, conv_nchw, pad_trailing, pool_nchw, same_pads
 from .base import InputSpec, Layer
-from .core import (add_kernel_bias, drop_keras3_keys, kernel_bias_config, layer_config,
-                   set_kernel_bias_options)
-from .convolutional import _pairs
+from .core import drop_keras3_keys, layer_config
+from .convolutional import _Conv, _pairs
 
 __all__ = ["Conv3D", "Convolution3D", "MaxPooling3D", "AveragePooling3D", "MaxPool3D", "AvgPool3D",
            "GlobalMaxPooling3D", "GlobalAveragePooling3D", "GlobalMaxPool3D", "GlobalAvgPool3D", "UpSampling3D",
@@ -41,8 +39,9 @@ def _depth_pads(size, k, stride, dilation, padding, owner):
     return same_pads(size, k, stride, dilation, owner)
 
 
-class Conv3D(Layer):
+class Conv3D(_Conv):
     """3-d convolution over (batch, depth, rows, cols, channels); kernel (kd, kh, kw, in // groups, filters).
+    Options, weights and config as Conv1D/Conv2D's (``_Conv``); only the computation is its own.
 
     Example:
         >>> import layerkit_backend.tensor as T
@@ -50,40 +49,7 @@ class Conv3D(Layer):
         (None, 3, 3, 3, 2)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **drop_keras3_keys(kwargs, "Conv3D"))
-        owner = self._owner = f"Conv3D '{self.name}'"
-        self.filters = int(filters)
-        self.kernel_size = as_tuple(kernel_size, 3, "kernel_size", owner)
-        self.strides = as_tuple(strides, 3, "strides", owner)
-        self.dilation_rate = as_tuple(dilation_rate, 3, "dilation_rate", owner)
-        self.padding = str(padding).lower()
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"{owner}: expected padding 'valid' or 'same', received {padding!r}")
-        self.data_format = check_data_format(data_format, owner)
-        self.groups = int(groups)
-        if self.filters <= 0 or self.groups <= 0 or self.filters % self.groups:
-            raise ValueError(f"{owner}: filters ({filters}) must be positive and divisible by groups ({groups})")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        set_kernel_bias_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                                kernel_constraint, bias_constraint)
-        self.input_spec = InputSpec(ndim=5)
-
-    def build(self, input_shape):
-        axis = -1 if self.data_format == "channels_last" else 1
-        channels = input_shape[axis]
-        if channels is None or channels % self.groups:
-            raise ValueError(f"{self._owner}: input channels must be known and divisible by groups "
-                             f"({self.groups}), received shape {tuple(input_shape)}")
-        self.kernel, self.bias = add_kernel_bias(
-            self, self.kernel_size + (channels // self.groups, self.filters), (self.filters,))
-        self.input_spec = InputSpec(ndim=5, axes={axis: channels})
-        self.built = True
+    rank = 3
 
     def call(self, inputs):
         x = _to_ncdhw(inputs, self.data_format)                              # (n, c, d, h, w)
@@ -114,13 +80,6 @@ class Conv3D(Layer):
         y = T.reshape(total, (n, out_depth, self.filters, shape[2], shape[3]), ndim=5)
         y = y.dimshuffle(0, 2, 1, 3, 4)                                          # (n, filters, d, h, w)
         return self.activation(_from_ncdhw(y, self.data_format))
-
-    def get_config(self):
-        return layer_config(
-            self, filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
-            padding=self.padding, data_format=self.data_format, dilation_rate=list(self.dilation_rate),
-            groups=self.groups, activation=activations.serialize(self.activation), use_bias=self.use_bias,
-            **kernel_bias_config(self))
 
 
 class _Pooling3D(Layer):

@@ -8,7 +8,7 @@ Example:
     >>> twin.layers[0] is model.layers[0], twin.output_shape
     (False, (None, 2))
 """
-from ..layers.base import flatten
+from ..layers.base import flatten, map_structure
 from ..layers.input_layer import Input, InputLayer
 
 __all__ = ["clone_model"]
@@ -68,19 +68,12 @@ def _clone_functional(model, input_tensors, clone_function):
             continue
         if id(layer) not in clones:
             clones[id(layer)] = clone_function(layer)
-        args = _map(node.inputs, lambda t: computed[id(t)])
-        more = _map(list(node.args), lambda a: computed.get(id(a), a))
+        args = map_structure(lambda t: computed[id(t)], node.inputs)
+        more = map_structure(lambda a: computed.get(id(a), a), list(node.args))
         results = clones[id(layer)](args, *more, **node.arguments)
         for original, new in zip(node.output_tensors, flatten(results)):
             computed[id(original)] = new
-    outputs = _map(model._nested_outputs, lambda t: computed[id(t)])
-    inputs = _map(model._nested_inputs, lambda t: new_inputs[[id(i) for i in model.inputs].index(id(t))])
+    outputs = map_structure(lambda t: computed[id(t)], model._nested_outputs)
+    input_ids = [id(i) for i in model.inputs]
+    inputs = map_structure(lambda t: new_inputs[input_ids.index(id(t))], model._nested_inputs)
     return Model(inputs, outputs, name=model.name)
-
-
-def _map(structure, fn):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(s, fn) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map(v, fn) for k, v in structure.items()}
-    return fn(structure)

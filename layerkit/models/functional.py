@@ -11,7 +11,7 @@ Example:
     >>> [layer.name for layer in model.layers], model.output_names
     (['x', 'identity'], ['identity'])
 """
-from ..layers.base import CallContext, Layer, flatten, suspend_node_recording, unique_names
+from ..layers.base import CallContext, Layer, flatten, map_structure, suspend_node_recording, unique_names
 from ..layers.input_layer import InputLayer
 from ..training.engine import TrainingMixin
 
@@ -107,15 +107,15 @@ class Model(TrainingMixin, Layer):
                 new._keras_mask = m
         with suspend_node_recording():
             for node in self._nodes_in_order:
-                args = _map(node.inputs, lambda t: computed[id(t)])
-                more = _map(list(node.args), lambda a: computed.get(id(a), a))
+                args = map_structure(lambda t: computed[id(t)], node.inputs)
+                more = map_structure(lambda a: computed.get(id(a), a), list(node.args))
                 kwargs = dict(node.arguments)
                 if training is not None:
                     kwargs["training"] = training
                 results = node.layer(args, *more, **kwargs)
                 for original, new in zip(node.output_tensors, flatten(results)):
                     computed[id(original)] = new
-        outputs = _map(self._nested_outputs, lambda t: computed[id(t)])
+        outputs = map_structure(lambda t: computed[id(t)], self._nested_outputs)
         self._last_output_masks = [getattr(t, "_keras_mask", None) for t in flatten(outputs)]
         return outputs
 
@@ -226,12 +226,6 @@ class Model(TrainingMixin, Layer):
         return model_config.model_from_config(config, custom_objects)
 
 
-def _map(structure, fn):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(s, fn) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map(v, fn) for k, v in structure.items()}
-    return fn(structure)
 
 
 def _walk_graph(inputs, outputs, model_name):

@@ -110,21 +110,21 @@ def nanargmin(x, axis=None, keepdims=False):
     return T.argmin(_filled(x, np.inf), axis=axis, keepdims=keepdims)
 
 
+def _ignoring_nan(pick, x1, x2):
+    """``pick(x1, x2)`` elementwise, except that a NaN on one side gives the other side (NaN only where both are)."""
+    x1, x2 = tensor(x1), tensor(x2)
+    if not (x1.dtype.startswith("float") or x2.dtype.startswith("float")):
+        return pick(x1, x2)
+    return T.switch(T.isnan(x1), x2 + T.zeros_like(x1), T.switch(T.isnan(x2), x1 + T.zeros_like(x2), pick(x1, x2)))
+
+
 @eager_function
 def fmax(x1, x2):
     """Elementwise maximum ignoring a NaN (NaN only where both are)."""
-    x1, x2 = tensor(x1), tensor(x2)
-    if not (x1.dtype.startswith("float") or x2.dtype.startswith("float")):
-        return T.maximum(x1, x2)
-    return T.switch(T.isnan(x1), x2 + T.zeros_like(x1), T.switch(T.isnan(x2), x1 + T.zeros_like(x2),
-                                                                 T.maximum(x1, x2)))
+    return _ignoring_nan(T.maximum, x1, x2)
 
 
 @eager_function
 def fmin(x1, x2):
     """Elementwise minimum ignoring a NaN (NaN only where both are)."""
-    x1, x2 = tensor(x1), tensor(x2)
-    if not (x1.dtype.startswith("float") or x2.dtype.startswith("float")):
-        return T.minimum(x1, x2)
-    return T.switch(T.isnan(x1), x2 + T.zeros_like(x1), T.switch(T.isnan(x2), x1 + T.zeros_like(x2),
-                                                                 T.minimum(x1, x2)))
+    return _ignoring_nan(T.minimum, x1, x2)

@@ -8,16 +8,7 @@ __all__ = ["ancestors", "graph_inputs", "io_toposort", "clone", "clone_replace",
 def ancestors(outputs, blockers=()):
     """Every Variable that ``outputs`` depend on (including themselves), stopping at ``blockers``."""
     blockers = set(blockers)
-    seen, order, stack = set(), [], list(outputs)
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        order.append(v)
-        if v.owner is not None and v not in blockers:
-            stack.extend(v.owner.inputs)
-    return order
+    return _walk(outputs, lambda v: v.owner.inputs if v.owner is not None and v not in blockers else ())
 
 
 def note_depends_on(var, *sources):
@@ -31,6 +22,12 @@ def note_depends_on(var, *sources):
 def depends_on(outputs):
     """Every Variable that ``outputs`` depend on as the user wrote them: their ancestors, also through the
     ``note_depends_on`` records left by build-time simplifications."""
+    return _walk(outputs, lambda v: list(v.owner.inputs if v.owner is not None else ()) +
+                 list(getattr(v.tag, "depends_on", ())))
+
+
+def _walk(outputs, parents):
+    """Every Variable reachable from ``outputs`` through ``parents(v)``, each once, in depth-first order."""
     seen, order, stack = set(), [], list(outputs)
     while stack:
         v = stack.pop()
@@ -38,9 +35,7 @@ def depends_on(outputs):
             continue
         seen.add(id(v))
         order.append(v)
-        if v.owner is not None:
-            stack.extend(v.owner.inputs)
-        stack.extend(getattr(v.tag, "depends_on", ()))
+        stack.extend(parents(v))
     return order
 
 
